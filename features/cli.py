@@ -1,0 +1,112 @@
+"""The `insight` command line: the root Typer app and the data-layer commands.
+
+The root app lives here, at the bottom of the dependency chain; `training.cli` and `serving.cli`
+add their commands to it, so `serving.cli:app` is the full command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from features.datasets import cdnow_master_path
+from features.ingest import ingest as run_ingest
+from features.ingest import load_mapping
+from features.ingest.mapping import MappingError
+from features.ingest.readers import SourceError
+
+app = typer.Typer(
+    name="insight",
+    help="Customer insight from purchase histories: ingest, resolve identities, build features, "
+    "train, score, serve and export campaign audiences.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+PACKAGED_SOURCES = {"cdnow": cdnow_master_path}
+
+
+@app.callback()
+def main() -> None:
+    """Customer insight from purchase histories.
+
+    Typical flow: ingest -> (resolve) -> features -> train -> score -> audiences -> serve.
+    `insight demo` runs it end to end on the CDNOW log.
+    """
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error and exit with `code`."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="CSV, Parquet, Excel or database file. Optional with --preset cdnow "
+                       "(the CDNOW master log shipped in the `lifetimes` package)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically).")] = Path(
+        "data/transactions"
+    ),
+    preset: Annotated[
+        str | None, typer.Option(help="Built-in mapping: cdnow, online-retail-ii.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Column-mapping TOML file (see docs/mapping.md).")
+    ] = None,
+    id_map: Annotated[
+        Path | None,
+        typer.Option("--id-map", help="Id map from `insight resolve`: re-key rows by unified customer."),
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Treat this as the current time for the future-timestamp check."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate a purchase log into the canonical transaction table.
+
+    Writes OUT/transactions.parquet, OUT/quarantine.parquet (every rejected row with its reason)
+    and OUT/quality_report.{json,txt}. Nothing is written unless the whole run succeeds.
+    """
+    try:
+        spec = load_mapping(preset=preset, path=mapping) if (preset or mapping) else None
+    except MappingError as exc:
+        fail(str(exc))
+    if spec is None:
+        fail("give --preset NAME or --mapping FILE to say how to read the source")
+    if source is None:
+        if preset not in PACKAGED_SOURCES:
+            fail(f"give a SOURCE file; only {', '.join(PACKAGED_SOURCES)} ship with the tool")
+        source = str(PACKAGED_SOURCES[preset]())
+    ids = None
+    if id_map is not None:
+        if not id_map.exists():
+            fail(f"{id_map}: id map not found")
+        ids = pd.read_parquet(id_map)
+    try:
+        result = run_ingest(
+            source, spec, out,
+            now=pd.Timestamp(now, tz="UTC") if now else None,
+            id_map=ids,
+        )
+    except (SourceError, MappingError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result.report, indent=2) + "\n")
+    else:
+        out_console = Console(soft_wrap=True, highlight=False)
+        out_console.print(result.summary)
+        out_console.print(f"written: {result.out_dir}")

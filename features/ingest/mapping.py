@@ -1,0 +1,149 @@
+"""Column-mapping files: how a source's columns become the canonical transaction table.
+
+A mapping is a TOML file (or a built-in preset under `features/presets/`) with four tables:
+`[source]` how to read the file, `[columns]` canonical name = source column, `[parse]` timestamp
+format and time zone, `[rules]` order ids, cancellations, duplicates and plausibility bounds.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceOptions(_Strict):
+    """How to read the raw file."""
+
+    format: Literal["auto", "csv", "parquet", "excel", "database"] = "auto"
+    delimiter: str = ","
+    whitespace_delimited: bool = False
+    header: bool = True
+    column_names: list[str] | None = None
+    encoding: str = "utf-8"
+    sheets: list[str] | None = None
+    table: str | None = None
+    query: str | None = None
+
+
+class ColumnMap(_Strict):
+    """Canonical column -> source column. Give `amount`, or `quantity` and `unit_price`."""
+
+    customer_id: str
+    timestamp: str
+    order_id: str | None = None
+    amount: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    product_id: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    region: str | None = None
+    source: str | None = None
+    source_customer_id: str | None = None
+
+    @model_validator(mode="after")
+    def _amount_is_defined(self) -> ColumnMap:
+        if self.amount is None and (self.quantity is None or self.unit_price is None):
+            raise ValueError(
+                "map 'amount', or both 'quantity' and 'unit_price' (amount = quantity x unit_price)"
+            )
+        return self
+
+    def mapped(self) -> dict[str, str]:
+        """Only the canonical names that are mapped, with their source column."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class ParseOptions(_Strict):
+    """How to read values: `timestamp_format` is a strptime pattern (None = infer)."""
+
+    timestamp_format: str | None = None
+    timezone: str = "UTC"
+    dayfirst: bool = False
+
+
+class Rules(_Strict):
+    """Row rules. Orders: from a column, or one order per customer and day (`customer_day`)."""
+
+    order_id: Literal["column", "customer_day"] = "column"
+    cancellation_prefix: str | None = None
+    duplicates: Literal["quarantine", "keep"] = "quarantine"
+    zero_amount: Literal["keep", "quarantine"] = "keep"
+    negative_unit_price: Literal["quarantine", "keep"] = "quarantine"
+    min_timestamp: str = "1990-01-01"
+
+
+class Mapping(_Strict):
+    """A complete column mapping; `constants` fill canonical columns absent from the source."""
+
+    name: str = "custom"
+    description: str = ""
+    source: SourceOptions = SourceOptions()
+    columns: ColumnMap
+    parse: ParseOptions = ParseOptions()
+    rules: Rules = Rules()
+    constants: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> Mapping:
+        if self.rules.order_id == "column" and self.columns.order_id is None:
+            raise ValueError(
+                "rules.order_id = 'column' needs columns.order_id; "
+                "or set rules.order_id = 'customer_day' to make one order per customer and day"
+            )
+        allowed = {"product_id", "category", "channel", "region", "source"}
+        unknown = set(self.constants) - allowed
+        if unknown:
+            raise ValueError(f"constants may set {sorted(allowed)}, not {sorted(unknown)}")
+        return self
+
+
+class MappingError(ValueError):
+    """A mapping file or preset that cannot be used; the message says which and why."""
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in presets."""
+    folder = resources.files("features") / "presets"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_mapping(*, preset: str | None = None, path: str | Path | None = None) -> Mapping:
+    """Load a built-in preset or a TOML mapping file (exactly one of them)."""
+    if (preset is None) == (path is None):
+        raise MappingError("give either a preset or a mapping file, not both or neither")
+    if preset is not None:
+        names = preset_names()
+        if preset not in names:
+            raise MappingError(f"unknown preset '{preset}'; known presets: {', '.join(names)}")
+        text = (resources.files("features") / "presets" / f"{preset}.toml").read_text("utf-8")
+        origin = f"preset '{preset}'"
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise MappingError(f"{file}: mapping file not found")
+        text = file.read_text("utf-8")
+        origin = str(file)
+    return parse_mapping(text, origin)
+
+
+def parse_mapping(text: str, origin: str = "mapping") -> Mapping:
+    """Parse TOML text into a validated Mapping; errors name the origin and the offending key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{origin}: not valid TOML: {exc}") from exc
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise MappingError(f"{origin}: {where}: {first['msg']}") from exc

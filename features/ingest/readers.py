@@ -1,0 +1,138 @@
+"""Read a raw source into a pandas DataFrame, keeping where each row came from.
+
+Every frame returned has three bookkeeping columns besides the source's own: `_source_file`,
+`_source_sheet` (Excel sheet or database table, else empty) and `_source_row` (1-based data row
+number within that file or sheet, header not counted), so a quarantined row can be found again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from features.ingest.mapping import Mapping, SourceOptions
+
+BOOKKEEPING = ("_source_file", "_source_sheet", "_source_row")
+_DATABASE_PREFIXES = {"postgres:": "postgres", "postgresql:": "postgres", "mysql:": "mysql"}
+_DATABASE_SUFFIXES = {".duckdb": "duckdb", ".ddb": "duckdb", ".sqlite": "sqlite", ".db": "sqlite"}
+
+
+class SourceError(ValueError):
+    """A source that cannot be read; the message names the file and the reason."""
+
+
+def detect_format(source: str, options: SourceOptions) -> str:
+    """The reader to use: the mapping's explicit format, else inferred from the path."""
+    if options.format != "auto":
+        return options.format
+    lowered = source.lower()
+    if any(lowered.startswith(p) for p in _DATABASE_PREFIXES):
+        return "database"
+    suffix = Path(lowered).suffix
+    if suffix in (".csv", ".txt", ".tsv", ".gz"):
+        return "csv"
+    if suffix in (".parquet", ".pq") or Path(source).is_dir():
+        return "parquet"
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        return "excel"
+    if suffix in _DATABASE_SUFFIXES:
+        return "database"
+    raise SourceError(
+        f"{source}: cannot tell the format from the name; set [source] format in the mapping "
+        f"(csv, parquet, excel or database)"
+    )
+
+
+def read_source(source: str, mapping: Mapping) -> pd.DataFrame:
+    """Read `source` as `mapping` says; raises SourceError with the file name on failure."""
+    fmt = detect_format(source, mapping.source)
+    if fmt != "database" and not Path(source).exists():
+        raise SourceError(f"{source}: file not found")
+    try:
+        if fmt == "csv":
+            frames = [_read_csv(source, mapping.source)]
+        elif fmt == "parquet":
+            frames = [_with_position(pd.read_parquet(source), source, "")]
+        elif fmt == "excel":
+            frames = _read_excel(source, mapping.source)
+        else:
+            frames = [_read_database(source, mapping.source)]
+    except SourceError:
+        raise
+    except (duckdb.Error, OSError, ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{source}: cannot read as {fmt}: {reason}") from exc
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return frame
+
+
+def _with_position(frame: pd.DataFrame, file: str, sheet: str) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    frame["_source_file"] = file
+    frame["_source_sheet"] = sheet
+    frame["_source_row"] = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _read_csv(source: str, options: SourceOptions) -> pd.DataFrame:
+    kwargs: dict = {
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": options.encoding,
+    }
+    if options.whitespace_delimited:
+        kwargs["sep"] = r"\s+"
+    else:
+        kwargs["sep"] = "\t" if source.lower().endswith(".tsv") else options.delimiter
+    if not options.header:
+        kwargs["header"] = None
+        kwargs["names"] = options.column_names
+    try:
+        frame = pd.read_csv(source, **kwargs)
+    except pd.errors.EmptyDataError as exc:
+        raise SourceError(f"{source}: the file is empty") from exc
+    except pd.errors.ParserError as exc:
+        raise SourceError(f"{source}: malformed CSV: {str(exc).strip()}") from exc
+    return _with_position(frame, source, "")
+
+
+def _read_excel(source: str, options: SourceOptions) -> list[pd.DataFrame]:
+    sheets = pd.read_excel(source, sheet_name=options.sheets or None, engine="calamine")
+    if not sheets:
+        raise SourceError(f"{source}: the workbook has no sheets")
+    names = list(sheets)
+    expected = list(sheets[names[0]].columns)
+    for name in names[1:]:
+        if list(sheets[name].columns) != expected:
+            raise SourceError(
+                f"{source}: sheet '{name}' has columns {list(sheets[name].columns)}, "
+                f"unlike sheet '{names[0]}' ({expected})"
+            )
+    return [_with_position(frame, source, name) for name, frame in sheets.items()]
+
+
+def _read_database(source: str, options: SourceOptions) -> pd.DataFrame:
+    if not options.query and not options.table:
+        raise SourceError(f"{source}: a database source needs [source] table or query in the mapping")
+    query = options.query or f'SELECT * FROM "{options.table}"'
+    kind = next((k for p, k in _DATABASE_PREFIXES.items() if source.lower().startswith(p)), None)
+    kind = kind or _DATABASE_SUFFIXES.get(Path(source.lower()).suffix, "duckdb")
+    if kind == "duckdb":
+        with duckdb.connect(source, read_only=True) as con:
+            frame = con.execute(query).df()
+    else:
+        with duckdb.connect() as con:
+            try:
+                con.execute(f"ATTACH '{source}' AS src (TYPE {kind}, READ_ONLY)")
+            except duckdb.Error as exc:
+                raise SourceError(
+                    f"{source}: DuckDB could not attach this {kind} database ({exc}); "
+                    f"its '{kind}' extension must be installed for DuckDB, or export the table to "
+                    f"Parquet/CSV first"
+                ) from exc
+            con.execute("USE src")
+            frame = con.execute(query).df()
+    return _with_position(frame, source, options.table or "query")

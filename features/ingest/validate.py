@@ -1,0 +1,242 @@
+"""Row-level validation: every raw row becomes a canonical row or a quarantined row with a reason.
+
+Checks run in a fixed order and the first failing one names the row's reason, so counts by reason
+always add up to the rows quarantined. Returns and cancellations are valid rows with negative
+amounts, never quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.ingest.mapping import Mapping
+from features.ingest.readers import BOOKKEEPING, SourceError
+from features.schema import to_canonical_frame
+
+REASONS: dict[str, str] = {
+    "missing_customer_id": "the customer id is empty",
+    "missing_timestamp": "the timestamp is empty",
+    "unparseable_timestamp": "the timestamp cannot be read with the mapping's format",
+    "timestamp_before_floor": "the timestamp is before rules.min_timestamp",
+    "timestamp_in_future": "the timestamp is after the time of the run",
+    "missing_amount": "the amount (or quantity / unit price) is empty",
+    "non_numeric_amount": "the amount is not a finite number",
+    "non_numeric_quantity": "the quantity is not a finite number",
+    "non_numeric_unit_price": "the unit price is not a finite number",
+    "negative_unit_price": "the unit price is negative (an adjustment, not a sale or a return)",
+    "missing_order_id": "the order id is empty",
+    "exact_duplicate": "the line repeats an earlier line exactly (the first copy is kept)",
+    "zero_amount": "the amount is zero and rules.zero_amount = 'quarantine'",
+}
+
+QUARANTINE_COLUMNS = ("source_file", "source_sheet", "source_row", "reason", "field", "detail", "raw")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Canonical accepted rows, quarantined rows with reasons, and what the rules did."""
+
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    zero_amount_kept: int
+    duplicates_kept: int
+
+
+class _Verdicts:
+    """The first failing check per row: reason code, canonical field and a readable detail."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.reason = pd.Series(pd.NA, index=index, dtype="string")
+        self.field = pd.Series(pd.NA, index=index, dtype="string")
+        self.detail = pd.Series(pd.NA, index=index, dtype="string")
+
+    def flag(self, mask: pd.Series, reason: str, field: str, detail: pd.Series | str) -> None:
+        new = mask & self.reason.isna()
+        if not new.any():
+            return
+        self.reason[new] = reason
+        self.field[new] = field
+        self.detail[new] = detail[new] if isinstance(detail, pd.Series) else detail
+
+    @property
+    def ok(self) -> pd.Series:
+        return self.reason.isna()
+
+
+def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> ValidationResult:
+    """Validate `raw` (from readers.read_source) against `mapping`; pure, no I/O."""
+    columns = mapping.columns.mapped()
+    source_columns = [c for c in raw.columns if c not in BOOKKEEPING]
+    _require_columns(raw, columns)
+    verdicts = _Verdicts(raw.index)
+    shown = lambda name: "value '" + raw[columns[name]].astype("string").fillna("") + "'"  # noqa: E731
+
+    customer_id = _clean_id(raw[columns["customer_id"]])
+    verdicts.flag(customer_id.isna(), "missing_customer_id", "customer_id", REASONS["missing_customer_id"])
+
+    ts_raw = raw[columns["timestamp"]]
+    timestamp = _parse_timestamps(ts_raw, mapping)
+    verdicts.flag(_is_blank(ts_raw), "missing_timestamp", "timestamp", REASONS["missing_timestamp"])
+    verdicts.flag(timestamp.isna(), "unparseable_timestamp", "timestamp", shown("timestamp") + " does not parse")
+    floor = pd.Timestamp(mapping.rules.min_timestamp, tz="UTC")
+    verdicts.flag(timestamp < floor, "timestamp_before_floor", "timestamp",
+                  shown("timestamp") + f" is before {floor.date()}")
+    verdicts.flag(timestamp > now, "timestamp_in_future", "timestamp",
+                  shown("timestamp") + f" is after {now.isoformat()}")
+
+    amount, quantity = _amounts(raw, columns, mapping, verdicts, shown)
+
+    order_id = _order_ids(raw, columns, mapping, customer_id, timestamp, verdicts)
+    if mapping.rules.cancellation_prefix:
+        cancelled = order_id.str.startswith(mapping.rules.cancellation_prefix).fillna(False)
+        amount = amount.where(~cancelled, -amount.abs())
+        quantity = quantity.where(~cancelled, -quantity.abs())
+
+    duplicated = raw[source_columns].duplicated(keep="first")
+    duplicates_kept = int((duplicated & verdicts.ok).sum()) if mapping.rules.duplicates == "keep" else 0
+    if mapping.rules.duplicates == "quarantine":
+        verdicts.flag(duplicated, "exact_duplicate", "*", REASONS["exact_duplicate"])
+
+    zero = amount == 0
+    zero_amount_kept = 0
+    if mapping.rules.zero_amount == "quarantine":
+        verdicts.flag(zero, "zero_amount", "amount", REASONS["zero_amount"])
+    else:
+        zero_amount_kept = int((zero & verdicts.ok).sum())
+
+    canonical = pd.DataFrame(
+        {
+            "customer_id": customer_id,
+            "order_id": order_id,
+            "timestamp": timestamp,
+            "amount": amount,
+            "quantity": quantity,
+        }
+    )
+    for name in ("product_id", "category", "channel", "region", "source", "source_customer_id"):
+        if name in columns:
+            canonical[name] = _clean_text(raw[columns[name]])
+        elif name in mapping.constants:
+            canonical[name] = mapping.constants[name]
+    ok = verdicts.ok
+    accepted = to_canonical_frame(canonical[ok.to_numpy()])
+    quarantine = _quarantine_frame(raw[~ok.to_numpy()], source_columns, verdicts, ~ok)
+    return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept)
+
+
+def _require_columns(raw: pd.DataFrame, columns: dict[str, str]) -> None:
+    for canonical, source in columns.items():
+        if source not in raw.columns:
+            file = raw["_source_file"].iat[0] if len(raw) else "source"
+            present = [c for c in raw.columns if c not in BOOKKEEPING]
+            raise SourceError(
+                f"{file}: column '{source}' (mapped to {canonical}) not found; "
+                f"columns present: {', '.join(map(str, present))}"
+            )
+
+
+def _is_blank(values: pd.Series) -> pd.Series:
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        return values.isna() | values.astype("string").str.strip().eq("").fillna(True)
+    return values.isna()
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Strings stripped of surrounding blanks; empty becomes missing. Integral floats lose '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
+        text = values.astype("string")
+        text[integral] = values[integral].astype("int64").astype("string")
+        return text
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+_clean_id = _clean_text
+
+
+def _parse_timestamps(values: pd.Series, mapping: Mapping) -> pd.Series:
+    """Timestamps in UTC; naive values are read in the mapping's time zone. Failures -> NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        text = values.astype("string").str.strip()
+        parsed = pd.to_datetime(
+            text,
+            format=mapping.parse.timestamp_format,
+            dayfirst=mapping.parse.dayfirst,
+            errors="coerce",
+        )
+        if parsed.dtype == object:
+            parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(
+            mapping.parse.timezone,
+            ambiguous=np.zeros(len(parsed), dtype=bool),
+            nonexistent="shift_forward",
+        )
+    return parsed.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Float64 with NaN for anything that is not a finite number."""
+    numeric = pd.to_numeric(values, errors="coerce").astype("float64")
+    return numeric.where(np.isfinite(numeric))
+
+
+def _amounts(raw, columns, mapping, verdicts, shown) -> tuple[pd.Series, pd.Series]:
+    quantity = pd.Series(np.nan, index=raw.index)
+    if "quantity" in columns:
+        quantity = _numbers(raw[columns["quantity"]])
+    if "amount" in columns:
+        src = raw[columns["amount"]]
+        amount = _numbers(src)
+        verdicts.flag(_is_blank(src), "missing_amount", "amount", REASONS["missing_amount"])
+        verdicts.flag(amount.isna(), "non_numeric_amount", "amount", shown("amount") + " is not a number")
+        if "quantity" in columns:
+            verdicts.flag(quantity.isna() & ~_is_blank(raw[columns["quantity"]]), "non_numeric_quantity",
+                          "quantity", shown("quantity") + " is not a number")
+        return amount, quantity
+    price = _numbers(raw[columns["unit_price"]])
+    for name, parsed in (("quantity", quantity), ("unit_price", price)):
+        src = raw[columns[name]]
+        verdicts.flag(_is_blank(src), "missing_amount", name, REASONS["missing_amount"])
+        verdicts.flag(parsed.isna(), f"non_numeric_{name}", name, shown(name) + " is not a number")
+    if mapping.rules.negative_unit_price == "quarantine":
+        verdicts.flag(price < 0, "negative_unit_price", "unit_price",
+                      shown("unit_price") + " is negative")
+    return quantity * price, quantity
+
+
+def _order_ids(raw, columns, mapping, customer_id, timestamp, verdicts) -> pd.Series:
+    if mapping.rules.order_id == "customer_day":
+        day = timestamp.dt.strftime("%Y%m%d").astype("string")
+        return customer_id + "-" + day
+    order_id = _clean_id(raw[columns["order_id"]])
+    verdicts.flag(order_id.isna(), "missing_order_id", "order_id", REASONS["missing_order_id"])
+    return order_id
+
+
+def _quarantine_frame(rows: pd.DataFrame, source_columns: list[str], verdicts: _Verdicts,
+                      mask: pd.Series) -> pd.DataFrame:
+    """Quarantined rows: where they came from, why, and the original values as JSON."""
+    if len(rows):
+        raw_json = rows[source_columns].to_json(orient="records", lines=True, date_format="iso")
+        raw_values = raw_json.rstrip("\n").split("\n")
+    else:
+        raw_values = []
+    return pd.DataFrame(
+        {
+            "source_file": rows["_source_file"].astype("string").to_numpy(),
+            "source_sheet": rows["_source_sheet"].astype("string").to_numpy(),
+            "source_row": rows["_source_row"].astype("int64").to_numpy(),
+            "reason": verdicts.reason[mask].to_numpy(),
+            "field": verdicts.field[mask].to_numpy(),
+            "detail": verdicts.detail[mask].to_numpy(),
+            "raw": pd.array(raw_values, dtype="string"),
+        },
+        columns=list(QUARANTINE_COLUMNS),
+    )

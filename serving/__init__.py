@@ -1,0 +1,1 @@
+"""Delivery layer: the `insight` CLI, batch scoring, audiences and the BentoML service."""

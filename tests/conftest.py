@@ -1,0 +1,18 @@
+"""Shared fixtures: paths to real data (skipping cleanly when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ONLINE_RETAIL = SHARED_DATA / "online_retail_ii_eu_subset.xlsx"
+
+
+@pytest.fixture(scope="session")
+def online_retail_path() -> Path:
+    """The Online Retail II subset in ../shared/data; tests that need it skip without it."""
+    if not ONLINE_RETAIL.exists():
+        pytest.skip(f"{ONLINE_RETAIL} is not present")
+    return ONLINE_RETAIL
