@@ -110,3 +110,32 @@ def ingest(
         out_console = Console(soft_wrap=True, highlight=False)
         out_console.print(result.summary)
         out_console.print(f"written: {result.out_dir}")
+
+
+@app.command()
+def features(
+    transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
+    as_of: Annotated[datetime, typer.Option("--as-of", help="Cutoff day: only rows before its end are used.")],
+    out: Annotated[Path, typer.Option("--out", help="Parquet file for the feature table.")],
+    engine: Annotated[str, typer.Option(help="duckdb (default, embedded) or spark.")] = "duckdb",
+    snapshot_root: Annotated[
+        Path | None,
+        typer.Option(help="Also save the table in this snapshot store (for the scoring service)."),
+    ] = None,
+) -> None:
+    """Point-in-time features, one row per customer with a purchase on or before --as-of."""
+    from features.atomic import atomic_file
+    from features.pipeline import build_features, save_snapshot
+
+    if not transactions.exists():
+        fail(f"{transactions}: no transactions here; run `insight ingest` first")
+    try:
+        table = build_features(transactions, as_of.date(), engine=engine)
+    except ValueError as exc:
+        fail(str(exc))
+    with atomic_file(out) as tmp:
+        table.to_parquet(tmp, index=False)
+    message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
+    if snapshot_root is not None:
+        message += f"; snapshot {save_snapshot(table, as_of.date(), snapshot_root)}"
+    Console(soft_wrap=True, highlight=False).print(message)

@@ -1,0 +1,61 @@
+"""Boosting from a baseline, contributions that add up, and plain-words reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.explain import describe
+from training.models.gbm import GbmModel, inverse_link, offset_link
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 3000
+    baseline = rng.gamma(2.0, 0.5, n)
+    x = rng.normal(size=n)
+    orders = rng.poisson(baseline * np.exp(0.4 * x))
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "x": x, "noise": rng.normal(size=n),
+                         "bgnbd_expected_orders": baseline, "label_orders": orders})
+
+
+def test_links_round_trip() -> None:
+    p = np.array([0.1, 0.5, 0.9])
+    assert inverse_link(offset_link(p, "binary"), "binary") == pytest.approx(p)
+    assert inverse_link(offset_link(p, "poisson"), "poisson") == pytest.approx(p)
+
+
+def test_untrained_offset_model_returns_the_baseline(frame: pd.DataFrame) -> None:
+    model = GbmModel("poisson", params={"n_estimators": 1, "learning_rate": 1e-9},
+                     offset_column="bgnbd_expected_orders").fit(frame, frame["label_orders"])
+    assert model.predict(frame) == pytest.approx(frame["bgnbd_expected_orders"].to_numpy(), rel=1e-6)
+    assert "label_orders" not in model.feature_names_ and "customer_id" not in model.feature_names_
+
+
+def test_boosting_learns_the_correction_and_contributions_add_up(frame: pd.DataFrame) -> None:
+    model = GbmModel("poisson", params={"n_estimators": 150, "min_child_samples": 50},
+                     offset_column="bgnbd_expected_orders").fit(frame, frame["label_orders"])
+    ratio = model.predict(frame) / frame["bgnbd_expected_orders"].to_numpy()
+    assert np.corrcoef(np.log(ratio), frame["x"])[0, 1] > 0.75
+    contributions = model.contributions(frame)
+    assert contributions.sum(axis=1).to_numpy() == pytest.approx(model.raw_score(frame), abs=1e-6)
+    assert model.importance().index[0] == "x"
+
+
+def test_targets_must_suit_the_objective(frame: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        GbmModel("tweedie").fit(frame, -np.ones(len(frame)))
+    with pytest.raises(ValueError, match="objective"):
+        GbmModel("gamma")
+
+
+def test_reasons_in_plain_words() -> None:
+    row = pd.Series({"recency_days": 210.0, "overdue_ratio": 3.04, "orders_90d": 2.0,
+                     "channel_share_app": 0.75, "nov_dec_order_share": 0.5, "odd_feature": 1.23456})
+    assert describe("recency_days", row) == "no order for 210 days, 3.0x the usual gap between orders"
+    assert describe("orders_90d", row) == "2 orders in the last 90 days"
+    assert describe("channel_share_app", row) == "75% of orders through app"
+    assert describe("nov_dec_order_share", row) == "50% of orders in November-December"
+    assert describe("odd_feature", row) == "odd feature = 1.23"

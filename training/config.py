@@ -1,0 +1,60 @@
+"""Training configuration: one typed, validated place for every knob of a training run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_TRACKING_DIR = Path("mlruns")
+MODEL_NAMES = {
+    "segments": "customer-segments",
+    "churn": "customer-churn",
+    "next_purchase": "customer-next-purchase",
+    "clv": "customer-clv",
+}
+
+
+class TrainConfig(BaseModel):
+    """What to train on and how. Days are calendar days; `as_of` is the last day of data used."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: dt.date
+    horizon_days: int = Field(182, ge=7, le=1096)
+    n_cutoffs: int = Field(6, ge=1, le=52)
+    step_days: int | None = Field(None, ge=1)
+    probability_days: tuple[int, ...] = (30, 90)
+    min_history_days: int = Field(28, ge=0)
+    validation_share: float = Field(0.2, gt=0, lt=0.5)
+    tune_trials: int = Field(0, ge=0)
+    seed: int = 0
+    engine: Literal["duckdb", "spark"] = "duckdb"
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if any(d < 1 for d in self.probability_days):
+            raise ValueError("probability_days must be positive day counts")
+        return self
+
+    @property
+    def step(self) -> int:
+        """Days between stacked cutoffs: a month by default, never more than the horizon."""
+        return self.step_days or min(self.horizon_days, 30)
+
+
+def tracking_uri() -> str:
+    """MLFLOW_TRACKING_URI if set, else a local SQLite store under ./mlruns."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    DEFAULT_TRACKING_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(DEFAULT_TRACKING_DIR / 'mlflow.db').resolve()}"
+
+
+def artifact_root() -> str:
+    """Where a new local experiment keeps its artifacts."""
+    return (DEFAULT_TRACKING_DIR / "artifacts").resolve().as_uri()

@@ -1,0 +1,76 @@
+"""Models against baselines on labelled customers: one tidy table, one row per candidate and metric."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from training import metrics
+from training.heuristics import heuristic_predictions
+
+TASKS = ("orders", "churn", "clv")
+SELECTION_METRIC = {"orders": ("rmse", "min"), "churn": ("roc_auc", "max"), "clv": ("gini", "max")}
+
+
+def candidate_predictions(frame: pd.DataFrame, horizon_days: int) -> dict[str, dict[str, np.ndarray]]:
+    """Predictions of the baselines and heuristics, per task and candidate name."""
+    h = heuristic_predictions(frame, horizon_days)
+    return {
+        "orders": {
+            "bgnbd": frame["bgnbd_expected_orders"].to_numpy(),
+            "pnbd": frame["pnbd_expected_orders"].to_numpy(),
+            "heuristic": h["heuristic_orders"].to_numpy(),
+        },
+        "churn": {
+            "bgnbd": 1.0 - frame["bgnbd_p_purchase"].to_numpy(),
+            "pnbd": 1.0 - frame["pnbd_p_purchase"].to_numpy(),
+            "heuristic": h["heuristic_churn_score"].to_numpy(),
+        },
+        "clv": {
+            "bgnbd_gg": frame["bgnbd_gg_spend"].to_numpy(),
+            "heuristic": h["heuristic_spend"].to_numpy(),
+        },
+    }
+
+
+def score_task(task: str, labels: pd.DataFrame, predicted: np.ndarray, *, probability: bool) -> dict[str, float]:
+    """The task's metrics for one candidate."""
+    if task == "orders":
+        return metrics.count_scores(labels["label_orders"], predicted)
+    if task == "churn":
+        churned = labels["label_churned"].to_numpy(dtype=float)
+        if probability:
+            return metrics.probability_scores(churned, predicted)
+        return {"roc_auc": metrics.roc_auc(churned, predicted)}
+    spend = np.clip(labels["label_spend"].to_numpy(dtype=float), 0, None)
+    return metrics.value_scores(spend, predicted)
+
+
+def evaluation_table(labels: pd.DataFrame, candidates: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Long table (task, candidate, metric, value) for every candidate of every task."""
+    rows = []
+    for task, by_name in candidates.items():
+        for name, predicted in by_name.items():
+            probability = task == "churn" and name != "heuristic"
+            for metric, value in score_task(task, labels, predicted, probability=probability).items():
+                rows.append({"task": task, "candidate": name, "metric": metric, "value": value})
+    return pd.DataFrame(rows)
+
+
+def best_candidate(table: pd.DataFrame, task: str, among: tuple[str, ...]) -> str:
+    """The candidate with the best selection metric of `task` among `among`."""
+    metric, direction = SELECTION_METRIC[task]
+    rows = table[(table.task == task) & (table.metric == metric) & table.candidate.isin(among)]
+    rows = rows.dropna(subset=["value"])
+    if rows.empty:
+        return among[0]
+    pick = rows["value"].idxmin() if direction == "min" else rows["value"].idxmax()
+    return str(rows.loc[pick, "candidate"])
+
+
+def wide(table: pd.DataFrame) -> pd.DataFrame:
+    """The long table pivoted to one row per (task, candidate), one column per metric."""
+    wide_table = table.set_index(["task", "candidate", "metric"])["value"].unstack("metric")
+    order = {key: i for i, key in enumerate(dict.fromkeys(zip(table.task, table.candidate, strict=True)))}
+    metric_order = list(dict.fromkeys(table.metric))
+    return wide_table.loc[sorted(wide_table.index, key=order.get), metric_order]

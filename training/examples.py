@@ -1,0 +1,99 @@
+"""Training examples for one run: stacked snapshots, the validation scheme, and baselines.
+
+Out of time when the history allows it: models for validation learn from label windows that end
+by the validation cutoff (as_of - horizon) and are judged on that cutoff's window, which ends at
+as_of. Otherwise (a history shorter than two horizons, like CDNOW) they are judged on held-out
+customers across the same snapshots, and the run says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit
+
+from features.pipeline import build_scoring_frame, build_training_frame, training_cutoffs
+from features.engine import resolve_backend
+from features.pipeline.source import Transactions, transactions_table
+from training.baselines import Baselines, with_baselines
+from training.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Frames of one training run, each with baseline columns."""
+
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    full: pd.DataFrame
+    scoring: pd.DataFrame
+    final_baselines: Baselines
+    scheme: str
+    description: str
+
+
+def history_start(transactions: Transactions, engine: str = "duckdb") -> dt.date:
+    """The first day with a transaction."""
+    backend = resolve_backend(engine, None)
+    table = transactions_table(backend, transactions)
+    first = backend.execute(table.timestamp.min())
+    if first is None or pd.isna(first):
+        raise ValueError("the transaction table is empty")
+    return pd.Timestamp(first).date()
+
+
+def usable_cutoffs(final: dt.date, config: TrainConfig, start: dt.date) -> int:
+    """How many of the stacked cutoffs before `final` have at least min_history_days of data."""
+    cutoffs = training_cutoffs(final, config.horizon_days, n_cutoffs=config.n_cutoffs, step_days=config.step)
+    return sum(c >= start + dt.timedelta(days=config.min_history_days) for c in cutoffs)
+
+
+def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
+    """All frames for `config`, rows after as_of ignored by construction."""
+    start = history_start(transactions, config.engine)
+    horizon = config.horizon_days
+    n_full = usable_cutoffs(config.as_of, config, start)
+    if n_full == 0:
+        raise ValueError(
+            f"the history ({start} .. {config.as_of}) is too short for a {horizon}-day horizon: "
+            f"a label window must end by as_of and start after {config.min_history_days} days of data. "
+            "Use a shorter --horizon-days or a later --as-of."
+        )
+    kwargs = {"step_days": config.step, "engine": config.engine}
+    full = build_training_frame(transactions, config.as_of, horizon, n_cutoffs=n_full, **kwargs)
+    channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
+    scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
+    full, _ = with_baselines(full, horizon)
+    validation_cutoff = config.as_of - dt.timedelta(days=horizon)
+    n_oot = usable_cutoffs(validation_cutoff, config, start)
+    if n_oot > 0:
+        train = build_training_frame(
+            transactions, validation_cutoff, horizon, n_cutoffs=n_oot, channels=channels, **kwargs
+        )
+        train, _ = with_baselines(train, horizon)
+        valid = full[full["as_of"] == pd.Timestamp(validation_cutoff)].reset_index(drop=True)
+        scheme = "out_of_time"
+        description = (
+            f"out of time: trained on {n_oot} cutoff(s) up to {validation_cutoff - dt.timedelta(days=horizon)}, "
+            f"validated on the window {validation_cutoff} .. {config.as_of}"
+        )
+    else:
+        splitter = GroupShuffleSplit(n_splits=1, test_size=config.validation_share, random_state=config.seed)
+        train_idx, valid_idx = next(splitter.split(full, groups=full["customer_id"]))
+        train, valid = full.iloc[train_idx].reset_index(drop=True), full.iloc[valid_idx].reset_index(drop=True)
+        scheme = "held_out_customers"
+        description = (
+            f"held-out customers ({config.validation_share:.0%}) across {n_full} cutoff(s): the history "
+            f"from {start} is shorter than two {horizon}-day horizons, so no out-of-time window exists"
+        )
+    final_baselines = Baselines(horizon).fit(scoring)
+    scoring, _ = with_baselines(scoring, horizon, fitted=final_baselines)
+    return Examples(train, valid, full, scoring, final_baselines, scheme, description)
+
+
+def groups(frame: pd.DataFrame) -> np.ndarray:
+    """Customer ids, to keep one customer's snapshots together when splitting."""
+    return frame["customer_id"].to_numpy()

@@ -1,0 +1,96 @@
+"""Per-customer reasons behind a churn or lifetime-value prediction, in plain words.
+
+Contributions are LightGBM's SHAP values (`pred_contrib`) on the model's raw scale (log-odds for
+churn, log-spend for CLV). The largest ones, by absolute size, become sentences such as
+"no order for 210 days, 3.1x the usual gap between orders", each with its signed contribution.
+A task served by a baseline model has no trees to explain: its reasons are its baseline inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from training.job import CustomerModels
+
+
+@dataclass(frozen=True)
+class Reason:
+    feature: str
+    value: float
+    contribution: float
+    text: str
+
+
+def _days(v: float) -> str:
+    return f"{v:,.0f} days"
+
+
+def _recency(row: pd.Series) -> str:
+    text = f"no order for {_days(row['recency_days'])}"
+    ratio = row.get("overdue_ratio")
+    if ratio is not None and np.isfinite(ratio):
+        text += f", {ratio:.1f}x the usual gap between orders"
+    return text
+
+
+PHRASES: dict[str, Callable[[pd.Series], str]] = {
+    "recency_days": _recency,
+    "overdue_ratio": lambda r: f"{r['overdue_ratio']:.1f}x overdue against the usual gap between orders",
+    "tenure_days": lambda r: f"a customer for {_days(r['tenure_days'])}",
+    "orders": lambda r: f"{r['orders']:.0f} orders so far",
+    "repeat_orders": lambda r: f"{r['repeat_orders']:.0f} repeat orders",
+    "btyd_frequency": lambda r: f"bought on {r['btyd_frequency'] + 1:.0f} different days",
+    "spend_total": lambda r: f"spent {r['spend_total']:,.2f} in total",
+    "order_value_mean": lambda r: f"orders worth {r['order_value_mean']:,.2f} on average",
+    "order_value_max": lambda r: f"largest order {r['order_value_max']:,.2f}",
+    "return_rate": lambda r: f"returned {r['return_rate']:.0%} of what was bought",
+    "gap_mean_days": lambda r: f"usually {_days(r['gap_mean_days'])} between orders",
+    "gap_last_days": lambda r: f"last gap between orders {_days(r['gap_last_days'])}",
+    "orders_trend_90d": lambda r: f"order trend over the last 90 days {r['orders_trend_90d']:+.2f}",
+    "spend_trend_90d": lambda r: f"spend trend over the last 90 days {r['spend_trend_90d']:+.2f}",
+    "nov_dec_order_share": lambda r: f"{r['nov_dec_order_share']:.0%} of orders in November-December",
+    "active_months": lambda r: f"active in {r['active_months']:.0f} different months",
+    "bgnbd_p_alive": lambda r: f"{r['bgnbd_p_alive']:.0%} chance still active (BG/NBD)",
+    "bgnbd_expected_orders": lambda r: f"BG/NBD expects {r['bgnbd_expected_orders']:.2f} orders",
+    "bgnbd_p_no_purchase": lambda r: f"BG/NBD gives {r['bgnbd_p_no_purchase']:.0%} chance of no order",
+    "bgnbd_gg_spend": lambda r: f"BG/NBD x Gamma-Gamma expects {r['bgnbd_gg_spend']:,.2f} spend",
+    "cal_nov_dec_share": lambda r: f"{r['cal_nov_dec_share']:.0%} of the coming window is November-December",
+}
+
+
+def describe(feature: str, row: pd.Series) -> str:
+    """A plain-words description of one feature's value for one customer."""
+    if feature in PHRASES:
+        return PHRASES[feature](row)
+    for window in ("30d", "90d", "180d", "365d"):
+        if feature == f"orders_{window}":
+            return f"{row[feature]:.0f} orders in the last {window[:-1]} days"
+        if feature == f"spend_{window}":
+            return f"spent {row[feature]:,.2f} in the last {window[:-1]} days"
+    if feature.startswith("channel_share_"):
+        return f"{row[feature]:.0%} of orders through {feature.removeprefix('channel_share_')}"
+    return f"{feature.replace('_', ' ')} = {row[feature]:.3g}"
+
+
+def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3) -> list[list[Reason]]:
+    """Top `top` reasons per row of `frame` for task 'churn' or 'clv'."""
+    if task not in ("churn", "clv"):
+        raise ValueError(f"explanations exist for churn and clv; got {task!r}")
+    component = models.churn if task == "churn" else models.clv
+    if getattr(component, "method", "gbm") != "gbm":
+        return [_baseline_reasons(task, row) for _, row in frame.iterrows()]
+    contributions = component.contributions(frame).drop(columns=["baseline"])
+    reasons = []
+    for (_, row), (_, contrib) in zip(frame.iterrows(), contributions.iterrows(), strict=True):
+        strongest = contrib.abs().sort_values(ascending=False).index[:top]
+        reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row)) for f in strongest])
+    return reasons
+
+
+def _baseline_reasons(task: str, row: pd.Series) -> list[Reason]:
+    features = ("recency_days", "btyd_frequency", "tenure_days") + (("btyd_monetary",) if task == "clv" else ())
+    return [Reason(f, float(row[f]), float("nan"), describe(f, row)) for f in features if f in row]

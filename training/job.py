@@ -1,0 +1,126 @@
+"""The training job as a pure function: transactions + config -> fitted models and their evaluation.
+
+Candidates (LightGBM boosted from the baselines, and the baselines themselves) are fitted on the
+training examples and compared on the validation examples; each task keeps the candidate that
+validates best, then is refitted on every example whose label window ends by as_of. No MLflow, no
+files: tracking wraps this in `training.tracking`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from features.pipeline import FEATURE_SCHEMA_VERSION
+from features.pipeline.source import Transactions
+from training.baselines import Baselines
+from training.config import TrainConfig
+from training.evaluation import best_candidate, candidate_predictions, evaluation_table
+from training.examples import Examples, build_examples, groups
+from training.models.churn import ChurnModel
+from training.models.clv import ClvModel
+from training.models.next_purchase import NextPurchaseModel
+from training.segmentation import SegmentationModel
+
+
+@dataclass
+class CustomerModels:
+    """The four models of one run and what scoring needs besides features."""
+
+    as_of: str
+    horizon_days: int
+    probability_days: tuple[int, ...]
+    channels: list[str]
+    feature_schema_version: str
+    baselines: Baselines
+    segments: SegmentationModel
+    churn: ChurnModel
+    next_purchase: NextPurchaseModel
+    clv: ClvModel
+
+
+@dataclass
+class TrainingOutcome:
+    """Models, the validation table of every candidate, and what was chosen and why."""
+
+    models: CustomerModels
+    validation: pd.DataFrame
+    choices: dict[str, str]
+    scheme: str
+    scheme_description: str
+    counts: dict[str, int]
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    valid_predictions: pd.DataFrame | None = None
+    valid_frame: pd.DataFrame | None = None
+    scoring_frame: pd.DataFrame | None = None
+
+
+def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, dict[str, Any]]):
+    """LightGBM candidates for the three supervised tasks, fitted on `train`."""
+    churn = ChurnModel(params=params.get("churn"), random_state=config.seed).fit(
+        train, train["label_churned"], groups(train)
+    )
+    next_purchase = NextPurchaseModel(
+        config.horizon_days, probability_days=config.probability_days, params=params.get("orders"),
+        random_state=config.seed,
+    ).fit(train, train)
+    clv = ClvModel(params=params.get("clv"), random_state=config.seed).fit(train, train["label_spend"])
+    return churn, next_purchase, clv
+
+
+def validate_candidates(examples: Examples, config: TrainConfig, params: dict[str, dict[str, Any]]):
+    """Fit on the training examples, score every candidate on the validation examples."""
+    churn, next_purchase, clv = fit_candidates(examples.train, config, params)
+    valid = examples.valid
+    candidates = candidate_predictions(valid, config.horizon_days)
+    candidates["orders"]["gbm"] = next_purchase.expected_orders(valid)
+    candidates["churn"]["gbm"] = churn.predict_proba(valid)
+    candidates["clv"]["gbm"] = clv.predict(valid)
+    table = evaluation_table(valid, candidates)
+    predictions = pd.DataFrame(
+        {f"{task}_{name}": values for task, by_name in candidates.items() for name, values in by_name.items()}
+    )
+    predictions = pd.concat([valid[["customer_id", "as_of", "label_orders", "label_churned", "label_spend"]]
+                             .reset_index(drop=True), predictions], axis=1)
+    return table, predictions
+
+
+def train(transactions: Transactions, config: TrainConfig, *, previous: CustomerModels | None = None,
+          params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None) -> TrainingOutcome:
+    """Run the whole job. `previous` (the current champions) keeps segment ids stable; `examples`
+    reuses frames already built for this config (e.g. by tuning)."""
+    params = params or {}
+    examples = examples or build_examples(transactions, config)
+    table, predictions = validate_candidates(examples, config, params)
+    choices = {
+        "orders": best_candidate(table, "orders", ("gbm", "bgnbd", "pnbd")),
+        "churn": best_candidate(table, "churn", ("gbm", "bgnbd", "pnbd")),
+        "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
+    }
+    full = examples.full
+    churn = ChurnModel(method=choices["churn"], params=params.get("churn"), random_state=config.seed).fit(
+        full, full["label_churned"], groups(full)
+    )
+    next_purchase = NextPurchaseModel(
+        config.horizon_days, probability_days=config.probability_days, count_method=choices["orders"],
+        params=params.get("orders"), random_state=config.seed,
+    ).fit(full, full)
+    clv = ClvModel(method="gbm" if choices["clv"] == "gbm" else "baseline", params=params.get("clv"),
+                   random_state=config.seed).fit(full, full["label_spend"])
+    segments = SegmentationModel(random_state=config.seed).fit(
+        examples.scoring, previous=previous.segments if previous else None
+    )
+    channels = [c.removeprefix("channel_share_") for c in examples.scoring.columns if c.startswith("channel_share_")]
+    models = CustomerModels(
+        as_of=str(config.as_of), horizon_days=config.horizon_days, probability_days=config.probability_days,
+        channels=channels, feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
+        segments=segments, churn=churn, next_purchase=next_purchase, clv=clv,
+    )
+    counts = {
+        "train_rows": len(examples.train), "valid_rows": len(examples.valid), "full_rows": len(full),
+        "cutoffs": int(full["as_of"].nunique()), "customers_at_as_of": len(examples.scoring),
+    }
+    return TrainingOutcome(models, table, choices, examples.scheme, examples.description, counts, params,
+                           predictions, examples.valid, examples.scoring)

@@ -1,0 +1,1 @@
+"""Supervised customer models: churn, next purchase and lifetime value, boosted from baselines."""

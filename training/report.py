@@ -1,0 +1,50 @@
+"""A self-contained HTML report of one training run: parameters, choices, metrics and plots."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+
+from features.atomic import atomic_file
+from training.tracking import configure
+
+
+def write_report(run_id: str, out: Path) -> Path:
+    """Render run `run_id` as one HTML file with its plots embedded; returns the path."""
+    client: MlflowClient = configure()
+    try:
+        run = client.get_run(run_id)
+    except mlflow.exceptions.MlflowException as exc:
+        raise LookupError(f"no MLflow run '{run_id}' in {mlflow.get_tracking_uri()}") from exc
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=""))
+    validation = local / "validation.txt"
+    images = sorted((local / "plots").glob("*.png")) if (local / "plots").exists() else []
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>customer-insight run {html.escape(run_id)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
+        "img{max-width:48%;margin:1%}pre{background:#f6f6f6;padding:1em}</style></head><body>",
+        f"<h1>{html.escape(run.info.run_name or run_id)}</h1>",
+        f"<p>run <code>{html.escape(run_id)}</code>, status {run.info.status}</p>",
+        "<h2>Validation</h2>",
+        f"<p>{html.escape(run.data.tags.get('validation', ''))}</p>",
+        f"<pre>{html.escape(validation.read_text()) if validation.exists() else 'no validation table'}</pre>",
+        "<h2>Promotion</h2><ul>",
+        *(f"<li>{html.escape(k.removeprefix('promotion.'))}: {html.escape(v)}</li>"
+          for k, v in sorted(run.data.tags.items()) if k.startswith("promotion.")),
+        "</ul><h2>Parameters</h2><table>",
+        *(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+          for k, v in sorted(run.data.params.items())),
+        "</table><h2>Plots</h2>",
+        *(f"<img alt='{html.escape(p.stem)}' src='data:image/png;base64,"
+          f"{base64.b64encode(p.read_bytes()).decode()}'>" for p in images),
+        "</body></html>",
+    ]
+    with atomic_file(out) as tmp:
+        tmp.write_text("\n".join(parts), "utf-8")
+    return out

@@ -1,0 +1,84 @@
+"""Jobs as the CLI runs them: training with tracking, and evaluation of the champions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features.pipeline import build_labels
+from training.config import TrainConfig
+from training.evaluation import candidate_predictions, evaluation_table
+from training.examples import build_examples
+from training.job import CustomerModels, TrainingOutcome, train
+from training.predict import scoring_frame
+from training.tuning import tune_all
+from training.tracking import Registration, champion_bundle, configure, data_fingerprint, log_training_run
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    run_id: str
+    outcome: TrainingOutcome
+    registrations: list[Registration]
+
+
+def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
+    """The canonical transactions up to the end of `as_of` (later rows are never read)."""
+    path = Path(transactions)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no transactions here; run `insight ingest` first")
+    end = pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
+    frame = pd.read_parquet(path, filters=[("timestamp", "<", end)])
+    if frame.empty:
+        raise ValueError(f"{path}: no transactions on or before {as_of}")
+    return frame
+
+
+def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
+                 n_cutoffs: int = 6, step_days: int | None = None, engine: str = "duckdb",
+                 seed: int = 0) -> TrainingRun:
+    """Train on data up to `as_of`, log to MLflow, register and promote."""
+    config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
+                         step_days=step_days, engine=engine, seed=seed)
+    data = load_until(transactions, as_of)
+    client = configure()
+    previous, _ = champion_bundle(client, "segments")
+    examples = build_examples(data, config)
+    params = tune_all(examples, config) if tune_trials > 0 else {}
+    outcome = train(data, config, previous=previous, params=params, examples=examples)
+    run_id, registrations = log_training_run(outcome, config, data_fingerprint(data), client)
+    return TrainingRun(run_id, outcome, registrations)
+
+
+def champion_models(task: str = "churn") -> CustomerModels:
+    """The champion bundle of `task` (all tasks of one run share one bundle)."""
+    models, _ = champion_bundle(configure(), task)
+    if models is None:
+        raise LookupError("no champion models in the registry yet; run `insight train` first")
+    return models
+
+
+def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
+                       engine: str = "duckdb") -> tuple[pd.DataFrame, int]:
+    """The champions and the baselines judged on the window after `as_of`."""
+    models = champion_models()
+    horizon = horizon_days or models.horizon_days
+    if horizon != models.horizon_days:
+        raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
+    path = Path(transactions)
+    frame = scoring_frame(path, models, as_of, engine=engine)
+    labels = build_labels(path, as_of, horizon, engine=engine)
+    frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
+    candidates = candidate_predictions(frame, horizon)
+    candidates["orders"]["model"] = models.next_purchase.expected_orders(frame)
+    candidates["churn"]["model"] = models.churn.predict_proba(frame)
+    candidates["clv"]["model"] = models.clv.predict(frame)
+    table = evaluation_table(frame, candidates)
+    order = {"model": 0}
+    table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"
+                              else s, kind="stable")
+    return table.reset_index(drop=True), horizon
+
