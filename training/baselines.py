@@ -8,7 +8,6 @@ parameters well scaled.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -53,10 +52,8 @@ class Baselines:
     def fit(self, features: pd.DataFrame) -> Baselines:
         """Fit all three models on one snapshot's customers."""
         x, t_x, age, monetary = self._summary(features)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age)
-            self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age)
+        self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age)
+        self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age)
         repeat = (x > 0) & (monetary > 0)
         if repeat.sum() < 10:
             raise ValueError(
@@ -86,7 +83,8 @@ class Baselines:
         with np.errstate(all="ignore"):
             bg_orders = self.bgnbd_.expected_purchases(x, t_x, age, t=t)
             bg_purchase = self.bgnbd_.probability_of_purchase(x, t_x, age, t=t)
-            order_value = self.gg_.expected_spend(x, np.where(x > 0, monetary, 0.0))
+            has_spend = (x > 0) & (monetary > 0)
+            order_value = self.gg_.expected_spend(np.where(has_spend, x, 0.0), np.where(has_spend, monetary, 0.0))
             out = pd.DataFrame(
                 {
                     "bgnbd_expected_orders": bg_orders,
