@@ -1,0 +1,143 @@
+"""Connections to the engines that run the feature pipeline: DuckDB in-process (the default,
+out-of-core) or Apache Spark (`local[*]` for tests and single machines, a cluster URL in production).
+
+Both are returned as Ibis backends, so one feature definition runs on either. Both engines work in
+UTC: calendar features (day, month) are taken from UTC timestamps.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+SPARK_LOCAL_MASTER = "local[*]"
+SPARK_SHUFFLE_PARTITIONS = 4
+
+
+def connect(
+    engine: str = "duckdb",
+    *,
+    spark_master: str | None = None,
+    memory_limit: str | None = None,
+    shuffle_partitions: int | None = None,
+) -> ibis.BaseBackend:
+    """An Ibis backend for `engine` ("duckdb" or "spark").
+
+    DuckDB: a fresh in-process database using every available core, with `memory_limit` (e.g. "6GB";
+    DuckDB spills to disk beyond it). Spark: the process-wide SparkSession (created on first use with
+    `spark_master`, default local[*]; `memory_limit` becomes the driver memory and only takes effect
+    when the session is created; `shuffle_partitions` defaults to 4, right for test-sized data).
+    """
+    if engine == "duckdb":
+        if spark_master is not None or shuffle_partitions is not None:
+            raise ValueError("spark_master and shuffle_partitions apply to engine='spark' only")
+        return _connect_duckdb(memory_limit)
+    if engine == "spark":
+        session = spark_session(
+            master=spark_master,
+            driver_memory=memory_limit,
+            shuffle_partitions=shuffle_partitions,
+        )
+        return ibis.pyspark.connect(session)
+    raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
+
+
+def resolve_backend(engine: str, backend: ibis.BaseBackend | None) -> ibis.BaseBackend:
+    """`backend` when the caller already holds one, else a new connection to `engine`."""
+    if backend is None:
+        return connect(engine)
+    if not isinstance(backend, ibis.BaseBackend):
+        raise TypeError(
+            f"backend must be an Ibis backend from features.engine.connect(), got {type(backend).__name__}"
+        )
+    return backend
+
+
+def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str]) -> ir.Table:
+    """Register a Parquet file or a directory of Parquet files with `backend`, without loading it.
+
+    A directory holding the canonical `transactions.parquet` is read through that file.
+    """
+    from features.schema import TRANSACTIONS_FILE
+
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"no Parquet data at '{source}'")
+    if source.is_dir() and (source / TRANSACTIONS_FILE).exists():
+        source = source / TRANSACTIONS_FILE
+    if source.is_dir() and backend.name == "duckdb":
+        return backend.read_parquet(str(source / "**" / "*.parquet"))
+    return backend.read_parquet(str(source))
+
+
+def register_arrow(backend: ibis.BaseBackend, table: pa.Table) -> ir.Table:
+    """`table` as a table of `backend`. Spark receives it through Arrow directly: the generic
+    route through pandas mangles Arrow-backed string columns and nulls."""
+    if backend.name != "pyspark":
+        return ibis.memtable(table)
+    name = f"customer_insight_{uuid.uuid4().hex}"
+    spark_session().createDataFrame(table).createOrReplaceTempView(name)
+    return backend.table(name)
+
+
+def spark_session(
+    *,
+    master: str | None = None,
+    driver_memory: str | None = None,
+    shuffle_partitions: int | None = None,
+):
+    """The process-wide SparkSession, created on first call with UTC as session time zone.
+
+    Later calls reuse it (a JVM holds one SparkContext); only the shuffle partition count can still
+    be changed then, and a different `master` is an error rather than being silently ignored.
+    Local Python workers run this interpreter unless PYSPARK_PYTHON says otherwise.
+    """
+    from pyspark.sql import SparkSession
+
+    partitions = SPARK_SHUFFLE_PARTITIONS if shuffle_partitions is None else shuffle_partitions
+    if partitions < 1:
+        raise ValueError(f"shuffle_partitions must be at least 1, got {partitions}")
+    session = SparkSession.getActiveSession()
+    if session is None:
+        builder = (
+            SparkSession.builder.master(master or SPARK_LOCAL_MASTER)
+            .appName("customer-insight-features")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+        if driver_memory is not None:
+            builder = builder.config("spark.driver.memory", driver_memory)
+        if (master or SPARK_LOCAL_MASTER).startswith("local"):
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    elif master is not None and session.sparkContext.master != master:
+        raise ValueError(
+            f"a Spark session on '{session.sparkContext.master}' is already running in this process; "
+            f"stop it before connecting to '{master}'"
+        )
+    session.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    return session
+
+
+def _connect_duckdb(memory_limit: str | None) -> ibis.BaseBackend:
+    config = {"threads": _available_cores()}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    return ibis.duckdb.connect(**config)
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

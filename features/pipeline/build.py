@@ -1,0 +1,133 @@
+"""build_features: the point-in-time customer feature table, one Ibis definition for every engine.
+
+Only lines with timestamp < as_of + 1 day (00:00 UTC) are read. Lines are aggregated to orders
+once; the per-customer features then come from three grouped passes that are joined on
+customer_id: orders (RFM, windows, basket, seasonality, channels), purchase days (gaps, BTYD) and
+paid lines (distinct products and categories). A customer is included when they have at least one
+purchase order (positive net value) on or before as_of; customers with only returns or zero-value
+orders are left out. Every feature is float64, NaN where a module docstring says it is undefined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from features.engine import resolve_backend
+from features.pipeline import basket, btyd, gaps, rfm, seasonality, windows
+from features.pipeline import channels as channel_mix
+from features.pipeline.dates import ONE_DAY, as_cutoff_date, day_number
+from features.pipeline.orders import lines_in_period, orders_from_lines
+from features.pipeline.purchase_days import purchase_days, with_previous_day
+from features.pipeline.source import Transactions, to_frame, transactions_table
+
+FEATURE_SCHEMA_VERSION = 1
+"""Bump whenever a feature is added, removed or redefined: snapshots are stored per version."""
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    *rfm.FEATURES,
+    *gaps.FEATURES,
+    *windows.FEATURES,
+    *basket.FEATURES,
+    *seasonality.FEATURES,
+    *btyd.FEATURES,
+)
+"""Every feature column after customer_id, in output order; channel shares follow, sorted."""
+
+
+def build_features(
+    transactions: Transactions,
+    as_of: dt.date | str,
+    *,
+    engine: str = "duckdb",
+    backend: ibis.BaseBackend | None = None,
+    channels: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Features of every customer with a purchase on or before `as_of`, sorted by customer_id.
+
+    `transactions` is a canonical pandas frame or a Parquet path (read by the engine). `backend`,
+    when given, is used instead of a new connection to `engine`. `channels` fixes the channel-share
+    columns; by default they are the channels seen before the cutoff.
+    """
+    cutoff = as_cutoff_date(as_of)
+    backend = resolve_backend(engine, backend)
+    lines = transactions_table(backend, transactions)
+    columns = resolve_channel_columns(backend, lines, cutoff, channels)
+    return to_frame(backend, feature_table(lines, cutoff, columns))
+
+
+def build_btyd_summary(
+    transactions: Transactions,
+    as_of: dt.date | str,
+    *,
+    monetary: bool = True,
+    engine: str = "duckdb",
+    backend: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
+    """Only the BTYD columns (btyd_frequency, btyd_recency, btyd_T and, if `monetary`,
+    btyd_monetary) for the same customers as build_features, skipping every other feature."""
+    cutoff = as_cutoff_date(as_of)
+    backend = resolve_backend(engine, backend)
+    lines = transactions_table(backend, transactions)
+    return to_frame(backend, btyd_table(lines, cutoff, monetary=monetary))
+
+
+def resolve_channel_columns(
+    backend: ibis.BaseBackend,
+    lines: ir.Table,
+    as_of: dt.date,
+    channels: Iterable[str] | None,
+) -> dict[str, str]:
+    """Channel -> column name: from `channels` if given, else from the lines before the cutoff."""
+    if channels is None:
+        channels = channel_mix.discover_channels(backend, lines_in_period(lines, None, as_of + ONE_DAY))
+    elif isinstance(channels, str):
+        raise TypeError(f"channels must be a list of channel names, got the string {channels!r}")
+    return channel_mix.channel_columns(channels)
+
+
+def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, str]) -> ir.Table:
+    """The feature table expression: customer_id, FEATURE_COLUMNS, then the channel shares."""
+    as_of_day = day_number(as_of)
+    history = lines_in_period(lines, None, as_of + ONE_DAY)
+    orders = orders_from_lines(history)
+    per_customer = orders.group_by("customer_id").aggregate(
+        **rfm.aggregates(orders, as_of_day),
+        **windows.aggregates(orders, as_of_day),
+        **basket.aggregates(orders),
+        **seasonality.aggregates(orders),
+        **channel_mix.aggregates(orders, channel_columns),
+    )
+    per_customer = per_customer.filter(per_customer.orders > 0)
+    days = with_previous_day(purchase_days(orders))
+    day_stats = days.group_by("customer_id").aggregate(
+        **gaps.aggregates(days, as_of_day),
+        **btyd.count_aggregates(days, as_of_day),
+        **btyd.monetary_aggregate(days),
+    )
+    products = basket.line_aggregates(history)
+    joined = per_customer.join(day_stats, "customer_id").left_join(products, "customer_id")
+    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values()))
+
+
+def btyd_table(lines: ir.Table, as_of: dt.date, *, monetary: bool) -> ir.Table:
+    """customer_id and the BTYD summary columns, computed from purchase days alone."""
+    as_of_day = day_number(as_of)
+    days = purchase_days(orders_from_lines(lines_in_period(lines, None, as_of + ONE_DAY)))
+    if monetary:
+        days = with_previous_day(days)
+    summary = days.group_by("customer_id").aggregate(
+        **btyd.count_aggregates(days, as_of_day),
+        **(btyd.monetary_aggregate(days) if monetary else {}),
+    )
+    names = btyd.FEATURES if monetary else btyd.COUNT_FEATURES
+    return _float_columns(summary, names)
+
+
+def _float_columns(table: ir.Table, names: Iterable[str]) -> ir.Table:
+    return table.select("customer_id", **{name: table[name].cast("float64") for name in names})
+

@@ -1,0 +1,107 @@
+"""Rolling-origin training frames and the scoring frame, on the hand fixture (conftest.py).
+
+Final cutoff 2024-04-30, horizon 30, two cutoffs: 2024-03-01 (labels 03-02..03-31) and
+2024-03-31 (labels 04-01..04-30); the last label window ends on the final cutoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from features.pipeline import (
+    CALENDAR_COLUMNS,
+    FEATURE_COLUMNS,
+    LABEL_COLUMNS,
+    build_features,
+    build_scoring_frame,
+    build_training_frame,
+    training_cutoffs,
+)
+
+FINAL = dt.date(2024, 4, 30)
+CHANNELS = ["channel_share_app", "channel_share_market", "channel_share_store", "channel_share_web"]
+
+
+@pytest.fixture(scope="module")
+def frame(hand_transactions):
+    return build_training_frame(hand_transactions, FINAL, 30, n_cutoffs=2)
+
+
+def test_cutoffs_step_back_from_the_final_cutoff_by_the_horizon():
+    assert training_cutoffs(FINAL, 30, n_cutoffs=2) == [dt.date(2024, 3, 1), dt.date(2024, 3, 31)]
+    assert training_cutoffs(FINAL, 30, n_cutoffs=3, step_days=7) == [
+        dt.date(2024, 3, 17),
+        dt.date(2024, 3, 24),
+        dt.date(2024, 3, 31),
+    ]
+
+
+@pytest.mark.parametrize(("horizon", "n_cutoffs", "step"), [(30, 4, None), (90, 3, 30), (7, 5, 1)])
+def test_no_label_window_reaches_past_the_final_cutoff(horizon, n_cutoffs, step):
+    cutoffs = training_cutoffs(FINAL, horizon, n_cutoffs=n_cutoffs, step_days=step)
+    assert len(cutoffs) == n_cutoffs
+    assert max(cutoffs) + dt.timedelta(days=horizon) == FINAL
+
+
+def test_column_layout(frame):
+    assert list(frame.columns) == [
+        "customer_id",
+        "as_of",
+        *FEATURE_COLUMNS,
+        *CHANNELS,  # fixed from the data before the final cutoff: erin's "market" included
+        *CALENDAR_COLUMNS,
+        *LABEL_COLUMNS,
+    ]
+
+
+def test_rows_are_stacked_by_cutoff(frame):
+    keys = list(zip(frame["as_of"].dt.date, frame["customer_id"], strict=True))
+    march_1, march_31 = dt.date(2024, 3, 1), dt.date(2024, 3, 31)
+    assert keys == [
+        (march_1, "alice"),
+        (march_1, "bob"),
+        (march_1, "carol"),  # C4 at 12:00 on the cutoff day
+        (march_31, "alice"),
+        (march_31, "bob"),
+        (march_31, "carol"),
+    ]
+
+
+def test_each_block_holds_its_cutoffs_features_labels_and_calendar(frame, hand_transactions):
+    march_31 = frame[frame["as_of"] == pd.Timestamp("2024-03-31")].reset_index(drop=True)
+    expected = build_features(
+        hand_transactions, "2024-03-31", channels=["app", "market", "store", "web"]
+    )
+    pd.testing.assert_frame_equal(march_31[expected.columns], expected)
+    assert march_31[list(LABEL_COLUMNS)].values.tolist() == [
+        [0, 2, 110, 1, 1],
+        [1, 0, 0, 30, 0],
+        [1, 0, -10, 30, 0],
+    ]
+    assert march_31[list(CALENDAR_COLUMNS)].drop_duplicates().values.tolist() == [[30, 0, 0, 3]]
+
+
+def test_earlier_block_labels(frame):
+    march_1 = frame[frame["as_of"] == pd.Timestamp("2024-03-01")].set_index("customer_id")
+    assert list(march_1.loc["alice", list(LABEL_COLUMNS)]) == [0, 1, 50, 24, 1]  # A5 on 03-25
+    assert list(march_1.loc["bob", list(LABEL_COLUMNS)]) == [1, 0, 0, 30, 0]
+    assert list(march_1.loc["carol", list(LABEL_COLUMNS)]) == [0, 1, 15, 30, 1]  # C5, 03-31
+    assert march_1.loc["alice", "orders"] == 3  # A1 A2 A3 only
+
+
+def test_scoring_frame_has_the_training_columns_without_labels(frame, hand_transactions):
+    scoring = build_scoring_frame(hand_transactions, FINAL, 30)
+    assert list(scoring.columns) == [c for c in frame.columns if c not in LABEL_COLUMNS]
+    assert list(scoring["customer_id"]) == ["alice", "bob", "carol", "erin"]  # dave only returned
+    assert (scoring["as_of"] == pd.Timestamp(FINAL)).all()
+    assert scoring.loc[0, "cal_cutoff_month"] == 4
+
+
+def test_step_and_count_are_validated(hand_transactions):
+    with pytest.raises(ValueError, match="n_cutoffs must be a whole number of days >= 1"):
+        build_training_frame(hand_transactions, FINAL, 30, n_cutoffs=0)
+    with pytest.raises(ValueError, match="step_days must be a whole number of days >= 1"):
+        build_training_frame(hand_transactions, FINAL, 30, step_days=-7)
