@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sklearn.metrics import silhouette_score
+
 from training import metrics
 from training.heuristics import heuristic_predictions
 
@@ -66,6 +68,19 @@ def best_candidate(table: pd.DataFrame, task: str, among: tuple[str, ...]) -> st
         return among[0]
     pick = rows["value"].idxmin() if direction == "min" else rows["value"].idxmax()
     return str(rows.loc[pick, "candidate"])
+
+
+def segment_silhouette(segments, frame: pd.DataFrame, sample_size: int = 5000, seed: int = 0) -> float:
+    """Silhouette of a segmentation model's segments on `frame`, in the model's own scaled space.
+
+    Computed on a fixed, seeded sample so a new model and the champion are judged on the same
+    customers; NaN when fewer than two segments occur.
+    """
+    labels = np.asarray(segments.predict(frame))
+    if np.unique(labels).size < 2:
+        return float("nan")
+    X = segments.transform_.transform(frame)
+    return float(silhouette_score(X, labels, sample_size=min(sample_size, len(labels)), random_state=seed))
 
 
 def wide(table: pd.DataFrame) -> pd.DataFrame:

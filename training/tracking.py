@@ -23,7 +23,7 @@ from mlflow.models import infer_signature
 from training import plots
 from training.baselines import BASELINE_COLUMNS
 from training.config import MODEL_NAMES, TrainConfig, artifact_root, tracking_uri
-from training.evaluation import SELECTION_METRIC, score_task, wide
+from training.evaluation import SELECTION_METRIC, score_task, segment_silhouette, wide
 from training.job import CustomerModels, TrainingOutcome
 from training.packaging import BUNDLE_FILE, TaskModel, load_bundle, save_bundle
 
@@ -93,7 +93,7 @@ def champion_versions(client: MlflowClient | None = None) -> dict[str, str]:
 def _holdout_score(task: str, models: CustomerModels, valid: pd.DataFrame) -> float:
     """One model's selection metric on the holdout frame (segments: silhouette)."""
     if task == "segments":
-        return float(models.segments.score(valid))
+        return segment_silhouette(models.segments, valid)
     if task == "orders":
         predicted = models.next_purchase.expected_orders(valid)
     elif task == "churn":

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -37,8 +38,8 @@ def simulate_to_parquet(config: SimulationConfig, out_dir: str | os.PathLike[str
         with pq.ParquetWriter(tmp / TRANSACTIONS_FILE, TRANSACTION_SCHEMA) as writer:
             for chunk in simulate_chunks(config):
                 writer.write_table(to_arrow(chunk.transactions))
-                truths.append(pa.Table.from_pandas(chunk.truth, preserve_index=False))
-        pq.write_table(_with_config(pa.concat_tables(truths), config), tmp / TRUTH_FILE)
+                truths.append(chunk.truth)
+        pq.write_table(_truth_table(pd.concat(truths, ignore_index=True), config), tmp / TRUTH_FILE)
     return Path(out_dir)
 
 

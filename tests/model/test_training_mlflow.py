@@ -1,0 +1,93 @@
+"""The training job through MLflow on a small simulated base: registration, promotion, stability."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.synth import SimulationConfig, simulate
+from training.config import MODEL_NAMES, TrainConfig
+from training.examples import build_examples
+from training.job import train
+from training.predict import SCORE_COLUMNS, score
+from training.tracking import champion_bundle, configure, data_fingerprint, log_training_run
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"n_estimators": 40, "num_leaves": 15, "min_child_samples": 20}
+WORSE = {"n_estimators": 1, "num_leaves": 2, "learning_rate": 0.001, "min_child_samples": 1000}
+
+
+@pytest.fixture(scope="module")
+def base() -> pd.DataFrame:
+    return simulate(SimulationConfig(n_customers=1500, start="2022-01-01", end="2023-12-31", seed=7)).transactions
+
+
+@pytest.fixture(scope="module")
+def config() -> TrainConfig:
+    return TrainConfig(as_of=dt.date(2023, 9, 30), horizon_days=90, n_cutoffs=3, step_days=45)
+
+
+@pytest.fixture(scope="module")
+def examples(base: pd.DataFrame, config: TrainConfig):
+    return build_examples(base, config)
+
+
+@pytest.fixture()
+def tracking(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    return configure()
+
+
+def test_examples_are_out_of_time_and_end_by_as_of(examples, config: TrainConfig) -> None:
+    assert examples.scheme == "out_of_time"
+    last_label_end = examples.full["as_of"].max() + pd.Timedelta(days=config.horizon_days)
+    assert last_label_end <= pd.Timestamp(config.as_of)
+    assert examples.train["as_of"].max() + pd.Timedelta(days=config.horizon_days) <= examples.valid["as_of"].min()
+
+
+def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, examples, config, tracking) -> None:
+    params = {"churn": SMALL, "orders": SMALL, "clv": SMALL}
+    first = train(base, config, params=params, examples=examples)
+    run_id, registrations = log_training_run(first, config, data_fingerprint(base), tracking)
+    assert {r.name for r in registrations} == set(MODEL_NAMES.values())
+    assert all(r.alias == "champion" for r in registrations), [r.reason for r in registrations]
+    run = tracking.get_run(run_id)
+    assert run.data.params["data_rows"] == str(len(base))
+    assert any(k.startswith("churn.gbm.roc_auc") for k in run.data.metrics)
+    artifacts = {a.path for a in tracking.list_artifacts(run_id, "plots")}
+    assert "plots/churn_gains.png" in artifacts and "plots/segments.png" in artifacts
+
+    worse = train(base, config, params={"churn": WORSE, "orders": WORSE, "clv": WORSE}, examples=examples,
+                  previous=first.models)
+    _, second = log_training_run(worse, config, data_fingerprint(base), tracking)
+    by_task = {r.task: r for r in second}
+    assert by_task["churn"].alias == "challenger", by_task["churn"].reason
+    assert "does not beat" in by_task["churn"].reason or "worse than" in by_task["churn"].reason
+    first_churn = next(r for r in registrations if r.task == "churn")
+    assert str(tracking.get_model_version_by_alias(MODEL_NAMES["churn"], "champion").version) == first_churn.version
+
+    models, _ = champion_bundle(tracking, "churn")
+    scored = score(models, examples.scoring)
+    assert list(scored.columns[: len(SCORE_COLUMNS)]) == list(SCORE_COLUMNS)
+    assert scored["churn_probability"].between(0, 1).all()
+    assert (scored["p_purchase_30d"] <= scored["p_purchase_90d"] + 1e-12).all()
+    loaded = mlflow.pyfunc.load_model(f"models:/{MODEL_NAMES['clv']}@champion")
+    sample = examples.scoring.drop(columns=[c for c in examples.scoring.columns if c.startswith(("bgnbd_", "pnbd_", "gg_"))])
+    out = loaded.predict(sample.head(5))
+    assert list(out.columns) == ["customer_id", "predicted_clv"] and (out["predicted_clv"] >= 0).all()
+
+
+def test_retraining_on_same_data_keeps_segment_ids(base, examples, config) -> None:
+    params = {"churn": SMALL, "orders": SMALL, "clv": SMALL}
+    first = train(base, config, params=params, examples=examples)
+    second = train(base, config, params=params, examples=examples, previous=first.models)
+    a = first.models.segments.predict(examples.scoring)
+    b = second.models.segments.predict(examples.scoring)
+    assert np.array_equal(a, b)
+    assert first.models.segments.names_ == second.models.segments.names_
