@@ -97,13 +97,15 @@ def spark_session(
 
     Later calls reuse it (a JVM holds one SparkContext); only the shuffle partition count can still
     be changed then, and a different `master` is an error rather than being silently ignored.
-    Local Python workers run this interpreter unless PYSPARK_PYTHON says otherwise.
+    Local Python workers run this interpreter unless PYSPARK_PYTHON says otherwise. The master is
+    `master`, else the INSIGHT_SPARK_MASTER environment variable (a cluster URL), else local[*].
     """
     from pyspark.sql import SparkSession
 
     partitions = SPARK_SHUFFLE_PARTITIONS if shuffle_partitions is None else shuffle_partitions
     if partitions < 1:
         raise ValueError(f"shuffle_partitions must be at least 1, got {partitions}")
+    master = master or os.environ.get("INSIGHT_SPARK_MASTER")
     session = SparkSession.getActiveSession()
     if session is None:
         builder = (

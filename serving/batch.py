@@ -1,40 +1,112 @@
-"""Batch scoring: every customer known at a cutoff, scored by the champion models, one file out."""
+"""Batch scoring: every customer known at a cutoff, scored by the champion models, one file out.
+
+Features are built once for the whole base (DuckDB or Spark), saved as the feature snapshot the
+scoring service reads, checked for drift against the champion's training snapshot, then scored
+in chunks of customers. Chunks are staged (see `serving.staging`), so a run killed half-way and
+started again finishes the missing chunks and publishes exactly one row per customer.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-from dataclasses import dataclass
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from features.atomic import atomic_file
-from training.job import CustomerModels
+from features.pipeline import save_snapshot
+from training.champions import Champions, load_champions
+from training.config import snapshot_root
+from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score, scoring_frame
-from training.runner import champion_models
-from training.tracking import champion_versions
+from serving.staging import FORMATS, Staging
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_CUSTOMERS = 100_000
+OUTPUT_COLUMNS = (
+    "customer_id", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
+    "p_purchase_90d", "expected_next_purchase_date", "predicted_clv", "model_versions", "as_of",
+)
+
+ChunkCallback = Callable[[int, int, int], None]
+"""Called after each chunk with (chunk index, number of chunks, customers in the chunk)."""
 
 
 @dataclass(frozen=True)
 class BatchResult:
     out: Path
-    scores: pd.DataFrame
     summary: dict
+    drift: pd.Series = field(repr=False)
+    resumed_chunks: int = 0
 
 
-def score_customers(transactions: str | Path, as_of: dt.date, *, models: CustomerModels | None = None,
-                    engine: str = "duckdb") -> pd.DataFrame:
-    """One row per customer with a purchase on or before `as_of`, scored by `models` (default: champions)."""
-    models = models or champion_models()
+def run_batch(
+    transactions: str | os.PathLike[str],
+    as_of: dt.date,
+    out: str | os.PathLike[str],
+    *,
+    fmt: str = "parquet",
+    engine: str = "duckdb",
+    chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
+    champions: Champions | None = None,
+    snapshots: str | os.PathLike[str] | None = None,
+    drift_threshold: float = DEFAULT_THRESHOLD,
+    on_chunk: ChunkCallback | None = None,
+) -> BatchResult:
+    """Score every customer with a purchase on or before `as_of` and publish `out` atomically.
+
+    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if chunk_customers < 1:
+        raise ValueError("chunk_customers must be at least 1")
+    began = time.perf_counter()
+    champions = champions or load_champions()
+    models = champions.models
     frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
-    scores = score(models, frame)
-    scores["as_of"] = as_of
-    return scores
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
+    for feature, value in drifted(drift, drift_threshold).items():
+        log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
+    save_snapshot(frame, as_of, snapshots or snapshot_root())
+
+    versions = json.dumps(champions.versions_by_name, sort_keys=True)
+    bounds = list(range(0, len(frame), chunk_customers)) or [0]
+    staging = Staging(Path(out), _manifest(frame, as_of, versions, chunk_customers))
+    done = set(staging.open())
+    score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score(models, part))
+    for index, start in enumerate(bounds):
+        part = frame.iloc[start : start + chunk_customers]
+        if index not in done:
+            scores = score_chunk(part)
+            scores["model_versions"] = versions
+            scores["as_of"] = as_of
+            staging.write_part(index, scores[list(OUTPUT_COLUMNS)])
+        if on_chunk is not None:
+            on_chunk(index, len(bounds), len(part))
+    staging.publish(len(bounds), fmt)
+
+    summary = summarize(Path(out), fmt)
+    summary.update({
+        "as_of": as_of.isoformat(), "engine": engine, "model_versions": champions.versions_by_name,
+        "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
+        "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
+    })
+    return BatchResult(Path(out), summary, drift, len(done))
 
 
-def summarize(scores: pd.DataFrame) -> dict:
-    """Customers, per-segment counts, mean churn probability and total predicted CLV."""
+def summarize(out: Path, fmt: str = "parquet") -> dict:
+    """Customers, per-segment counts, mean churn probability and totals, read from the written file."""
+    columns = ["segment_name", "churn_probability", "expected_orders", "predicted_clv"]
+    scores = pd.read_parquet(out, columns=columns) if fmt == "parquet" else pd.read_csv(out, usecols=columns)
     return {
         "customers": len(scores),
         "segments": {str(k): int(v) for k, v in scores["segment_name"].value_counts().items()},
@@ -44,22 +116,16 @@ def summarize(scores: pd.DataFrame) -> dict:
     }
 
 
-def write_scores(scores: pd.DataFrame, out: Path, fmt: str = "parquet") -> Path:
-    """Write atomically as Parquet or CSV."""
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"format must be parquet or csv; got {fmt!r}")
-    with atomic_file(out) as tmp:
-        if fmt == "parquet":
-            scores.to_parquet(tmp, index=False)
-        else:
-            scores.to_csv(tmp, index=False)
-    return out
+def _manifest(frame: pd.DataFrame, as_of: dt.date, versions: str, chunk_customers: int) -> dict:
+    """What makes two runs the same job: cutoff, models, chunking and the exact customer list."""
+    ids = frame["customer_id"].astype(str).to_numpy()
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    return {"as_of": as_of.isoformat(), "model_versions": versions, "chunk_customers": chunk_customers,
+            "customers": int(ids.size), "customer_ids_sha256": digest}
 
 
-def run_batch(transactions: str | Path, as_of: dt.date, out: Path, *, fmt: str = "parquet",
-              engine: str = "duckdb") -> BatchResult:
-    """Score and write; the model versions used are recorded in every row."""
-    scores = score_customers(transactions, as_of, engine=engine)
-    scores["model_versions"] = json.dumps(champion_versions(), sort_keys=True)
-    write_scores(scores, out, fmt)
-    return BatchResult(out, scores, summarize(scores))
+def _spark_scorer(models) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    from serving.spark_scoring import score_on_spark
+
+    return lambda part: score_on_spark(models, part)
+

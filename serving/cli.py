@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from training.cli import validation_table
+import features.identity.cli  # noqa: F401  (registers `insight resolve`)
+import serving.serve_cli  # noqa: F401  (registers `insight serve`)
 from features.cli import app, fail
 from features.datasets import cdnow_master_path
 from features.ingest import ingest, load_mapping
+from training.cli import validation_table
 
 __all__ = ["app"]
+
+log = logging.getLogger("insight.score")
 
 
 @app.command()
@@ -25,14 +33,14 @@ def demo(
     """Run the main job end to end on the real CDNOW log shipped with the `lifetimes` package.
 
     Ingest, train on 1997 (as of 1997-12-31, 182-day horizon), judge the champions against the
-    baselines on what happened in 1998-01-01..06-30, then score every customer as of 1998-06-30.
+    baselines on what happened in 1998-01-01..06-30, score every customer as of 1998-06-30 and
+    write campaign audiences.
     """
-    from serving.batch import run_batch
     from training.evaluation import wide
     from training.runner import evaluate_champions, run_training
 
-    out = Console(soft_wrap=True, highlight=False)
-    as_of, horizon = date(1997, 12, 31), 182
+    out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
+    as_of, horizon, scored_at = date(1997, 12, 31), 182, date(1998, 6, 30)
     out.rule("1. ingest: CDNOW master log -> canonical transactions")
     result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / "transactions")
     out.print(result.summary)
@@ -45,10 +53,11 @@ def demo(
     out.rule("3. evaluate: champions vs baselines on 1998-01-01 .. 1998-06-30 (what really happened)")
     table, _ = evaluate_champions(transactions, as_of=as_of)
     out.print(validation_table(wide(table), "holdout after 1997-12-31"))
-    out.rule("4. score: every customer as of 1998-06-30")
-    batch = run_batch(transactions, date(1998, 6, 30), workdir / "scores.parquet")
-    out.print_json(data=batch.summary)
-    out.print(f"written: {batch.out}")
+    out.rule(f"4. score: every customer as of {scored_at}")
+    scores = workdir / "scores.parquet"
+    _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out)
+    out.rule("5. audiences: campaign lists from the scores")
+    _audiences(scores, workdir / "audiences", rules=None, features=None, console=out)
     out.print("MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db")
 
 
@@ -56,19 +65,112 @@ def demo(
 def score(
     transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
     as_of: Annotated[datetime, typer.Option("--as-of", help="Score customers as of this day.")],
-    out: Annotated[Path, typer.Option("--out", help="Output file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (replaced atomically).")],
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
-    engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
+    chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
 ) -> None:
-    """Score every customer known at --as-of with the champion models; one row per customer."""
-    from serving.batch import run_batch
+    """Score every customer known at --as-of with the champion models; one row per customer.
 
+    Chunks are staged beside --out and published in one rename: a killed run, started again with
+    the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
+    for the scoring service, features are checked for drift, and the run is logged to MLflow.
+    """
     if not transactions.exists():
         fail(f"{transactions}: no transactions here; run `insight ingest` first")
+    _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
+           console=Console(soft_wrap=True, highlight=False))
+
+
+@app.command()
+def audiences(
+    scores: Annotated[Path, typer.Option(help="Scores written by `insight score`.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the audience lists (replaced atomically).")],
+    rules: Annotated[Path | None, typer.Option(help="Audience rules (TOML); default: the packaged playbook.")] = None,
+    features: Annotated[
+        Path | None, typer.Option(help="Feature table of the same cutoff; default: the saved snapshot.")
+    ] = None,
+) -> None:
+    """Turn scores into campaign lists: welcome, second purchase, VIP care, win-back, festive
+    reminder, satisfaction check and do-not-disturb, each with its count and rule."""
+    if not scores.exists():
+        fail(f"{scores}: no scores here; run `insight score` first")
+    _audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False))
+
+
+def _score(transactions: Path, as_of: date, out: Path, *, fmt: str, engine: str, chunk_customers: int,
+           console: Console) -> None:
+    from serving.batch import run_batch
+    from serving.batch_tracking import log_batch_run
+
     try:
-        result = run_batch(transactions, as_of.date(), out, fmt=fmt, engine=engine)
+        with ChunkProgress(console) as on_chunk:
+            result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
+                               on_chunk=on_chunk)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
-    console = Console(soft_wrap=True, highlight=False)
+    run_id = log_batch_run(result)
     console.print_json(data=result.summary)
-    console.print(f"written: {out}")
+    if result.summary["drifted_features"]:
+        console.print(f"[yellow]drift warning:[/] {', '.join(result.summary['drifted_features'])} "
+                      "moved away from the champion's training data (PSI above 0.25); consider retraining")
+    console.print(f"written: {out} (MLflow run {run_id})")
+
+
+class ChunkProgress:
+    """A progress bar on a terminal, a log line per chunk otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress: Progress | None = None
+
+    def __enter__(self):
+        if self.console.is_terminal:
+            self.progress = Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                     console=self.console)
+            self.progress.start()
+            task = self.progress.add_task("chunks", total=None)
+
+            def update(index: int, total: int, customers: int) -> None:
+                self.progress.update(task, total=total, completed=index + 1)
+            return update
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+
+        def line(index: int, total: int, customers: int) -> None:
+            log.info("chunk %d/%d: %d customers", index + 1, total, customers)
+        return line
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console) -> None:
+    import pandas as pd
+
+    from features.pipeline import load_snapshot
+    from serving.audiences import assign, customer_table, load_rules, write_audiences
+    from training.config import snapshot_root
+
+    try:
+        rule_set = load_rules(rules)
+        table = pd.read_parquet(scores) if scores.suffix != ".csv" else pd.read_csv(scores)
+        if features is not None:
+            extra = pd.read_parquet(features)
+        else:
+            as_of = pd.to_datetime(table["as_of"]).dt.date.unique()
+            if len(as_of) != 1:
+                raise ValueError(f"{scores}: expected one as_of, found {len(as_of)}; give --features")
+            extra = load_snapshot(snapshot_root(), as_of[0])
+        table = customer_table(table, extra)
+        result = assign(table, rule_set)
+        write_audiences(result, table, out)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    view = Table(title=f"audiences -> {out}")
+    for column in ("priority", "audience", "customers", "eligible", "rule"):
+        view.add_column(column, justify="right" if column in ("priority", "customers", "eligible") else "left")
+    for row in result.counts.itertuples(index=False):
+        view.add_row(str(row.priority), row.audience, f"{row.customers:,}", f"{row.eligible:,}", row.rule)
+    console.print(view)
+    console.print(f"{len(result.assignments):,} of {len(table):,} customers placed in an audience")

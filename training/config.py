@@ -58,3 +58,9 @@ def tracking_uri() -> str:
 def artifact_root() -> str:
     """Where a new local experiment keeps its artifacts."""
     return (DEFAULT_TRACKING_DIR / "artifacts").resolve().as_uri()
+
+
+def snapshot_root() -> Path:
+    """Where batch scoring saves, and the scoring service reads, feature snapshots:
+    INSIGHT_SNAPSHOTS if set, else ./runs/snapshots."""
+    return Path(os.environ.get("INSIGHT_SNAPSHOTS", "runs/snapshots"))

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from features.pipeline import FEATURE_SCHEMA_VERSION
+from features.pipeline import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
 from features.pipeline.source import Transactions
 from training.baselines import Baselines
 from training.config import TrainConfig
+from training.drift import FeatureReference
 from training.evaluation import best_candidate, candidate_predictions, evaluation_table
 from training.examples import Examples, build_examples, groups
 from training.models.churn import ChurnModel
@@ -39,6 +40,8 @@ class CustomerModels:
     churn: ChurnModel
     next_purchase: NextPurchaseModel
     clv: ClvModel
+    reference: FeatureReference | None = None
+    """Feature distributions at `as_of`, the yardstick of batch scoring's drift check."""
 
 
 @dataclass
@@ -117,6 +120,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
         as_of=str(config.as_of), horizon_days=config.horizon_days, probability_days=config.probability_days,
         channels=channels, feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
         segments=segments, churn=churn, next_purchase=next_purchase, clv=clv,
+        reference=FeatureReference.fit(examples.scoring, FEATURE_COLUMNS),
     )
     counts = {
         "train_rows": len(examples.train), "valid_rows": len(examples.valid), "full_rows": len(full),

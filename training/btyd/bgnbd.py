@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from training.btyd._special import at_counts, log_hyp2f1
 from training.btyd.base import PurchaseModel
@@ -112,7 +112,14 @@ def _expected_purchases_if_active_off_one(
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
     log_survivor = (a - 1.0) * np.log1p(-z) + log_hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-    return c / (a - 1.0) * -np.expm1(log_survivor)
+    bracket = -np.expm1(log_survivor)
+    signed = np.isnan(log_survivor)
+    if signed.any():
+        # With a + b + x < 1 (young bases fit a, b < 1) the hypergeometric value can be zero or
+        # negative, so it has no logarithm; the transformed expression is still exact.
+        survivor = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        bracket = np.where(signed, 1.0 - survivor, bracket)
+    return c / (a - 1.0) * bracket
 
 
 def expected_purchases(

@@ -1,8 +1,11 @@
 """Customer lifetime value: expected net spend in the next `horizon` days.
 
 A Tweedie LightGBM (compound Poisson-gamma: a point mass at zero and a heavy right tail, the shape
-of spend per customer) boosted from BG/NBD x Gamma-Gamma expected spend. Returns-only spend is
-clipped at zero for fitting: the model predicts what a customer will buy, not refunds.
+of spend per customer) with the BG/NBD x Gamma-Gamma expected spend among its inputs. Boosting
+from that baseline as an offset is available (`offset_column`) but off by default: on CDNOW's
+validation snapshots it ranked customers clearly worse (normalized Gini 0.53 against 0.62), the
+offset pinning the model to the baseline's ordering. Returns-only spend is clipped at zero for
+fitting: the model predicts what a customer will buy, not refunds.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ class ClvModel:
         *,
         method: str = "gbm",
         params: dict[str, Any] | None = None,
-        offset_column: str | None = BASELINE_COLUMN,
+        offset_column: str | None = None,
         tweedie_variance_power: float = 1.5,
         random_state: int = 0,
     ) -> None:

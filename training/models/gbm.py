@@ -20,8 +20,8 @@ from training.frame import feature_columns, require_columns
 Objective = Literal["binary", "poisson", "tweedie", "regression"]
 
 DEFAULT_PARAMS: dict[str, Any] = {
-    "n_estimators": 200,
-    "learning_rate": 0.07,
+    "n_estimators": 300,
+    "learning_rate": 0.03,
     "num_leaves": 31,
     "min_child_samples": 100,
     "subsample": 0.8,

@@ -58,7 +58,7 @@ class Trait:
 ADJECTIVES: tuple[Trait, ...] = (
     Trait("lapsing", (above(RECENCY, 0.75),)),
     Trait("loyal", (above(FREQUENCY, 0.75),)),
-    Trait("festive", (above(FESTIVE_SHARE, 1.0),)),
+    Trait("festive", (above(FESTIVE_SHARE, 0.75),)),
     Trait("new", (below(TENURE, 0.75), below(RECENCY, 0.0))),
 )
 NOUNS: tuple[Trait, ...] = (

@@ -2,7 +2,9 @@
 
 The transform makes Euclidean distance meaningful on purchase features: signed log1p on
 heavy-tailed money and count columns, median imputation of missing values, clipping of both tails
-at training quantiles, then standard scaling. It is fitted once on the training customers and
+at training quantiles, then standard scaling. The channel shares are one group: each is weighted
+by 1/sqrt(number of channels), so together they weigh as much as one feature and one-time buyers
+are not split into one segment per channel. It is fitted once on the training customers and
 stored with the model, so new customers are placed with the training scaling.
 """
 
@@ -101,6 +103,7 @@ class FeatureTransform:
     upper: np.ndarray
     mean: np.ndarray
     scale: np.ndarray
+    weight: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -128,7 +131,7 @@ class FeatureTransform:
         constant = upper <= lower
         mean = np.where(constant, lower, clipped.mean(axis=0))
         scale = np.where(constant, 1.0, clipped.std(axis=0))
-        return cls(columns, logged, fill, lower, upper, mean, scale)
+        return cls(columns, logged, fill, lower, upper, mean, scale, _group_weights(columns))
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """`frame`'s columns in the fitted space: an (n_customers, n_columns) float64 array."""
@@ -140,7 +143,14 @@ class FeatureTransform:
             )
         values = _signed_log(_raw_values(frame, self.columns), self.logged)
         values = np.where(np.isnan(values), self.fill, values)
-        return (np.clip(values, self.lower, self.upper) - self.mean) / self.scale
+        scaled = (np.clip(values, self.lower, self.upper) - self.mean) / self.scale
+        return scaled if self.weight is None else scaled * self.weight
+
+
+def _group_weights(columns: tuple[str, ...]) -> np.ndarray:
+    """1 for every column, 1/sqrt(k) for each of the k channel-share columns."""
+    channel = np.array([c.startswith(CHANNEL_SHARE_PREFIX) for c in columns], dtype=bool)
+    return np.where(channel, 1.0 / np.sqrt(max(int(channel.sum()), 1)), 1.0)
 
 
 def _raw_values(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:

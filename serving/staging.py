@@ -1,0 +1,86 @@
+"""Resumable chunked output: parts are written one by one into a staging directory beside the
+target, then published in one rename.
+
+A run killed at any point leaves the target untouched (or as the previous run left it) and a
+staging directory whose manifest says which job its parts belong to. The next run of the same
+job (same manifest) keeps the finished parts and writes only the missing ones; a different job
+starts over. Each part is itself written atomically, so a part on disk is always complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from features.atomic import atomic_file
+
+MANIFEST = "manifest.json"
+FORMATS = ("parquet", "csv")
+
+
+@dataclass(frozen=True)
+class Staging:
+    """The staging directory of one output file and the job identity its parts belong to."""
+
+    target: Path
+    manifest: dict
+
+    @property
+    def directory(self) -> Path:
+        return self.target.parent / f".{self.target.name}.parts"
+
+    def part(self, index: int) -> Path:
+        return self.directory / f"part-{index:05d}.parquet"
+
+    def open(self) -> list[int]:
+        """Prepare the directory; return the indices of parts a previous run of this job finished."""
+        manifest_path = self.directory / MANIFEST
+        if self.directory.exists():
+            previous = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+            if previous != self.manifest:
+                shutil.rmtree(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for leftover in self.directory.glob(".*.tmp-*"):
+            leftover.unlink()
+        if not manifest_path.exists():
+            with atomic_file(manifest_path) as tmp:
+                tmp.write_text(json.dumps(self.manifest, sort_keys=True))
+        return sorted(int(p.stem.removeprefix("part-")) for p in self.directory.glob("part-*.parquet"))
+
+    def write_part(self, index: int, frame: pd.DataFrame) -> None:
+        with atomic_file(self.part(index)) as tmp:
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+
+    def publish(self, n_parts: int, fmt: str) -> Path:
+        """Concatenate parts 0..n_parts-1 into the target (Parquet or CSV) and drop the staging."""
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+        missing = [i for i in range(n_parts) if not self.part(i).exists()]
+        if missing:
+            raise RuntimeError(f"cannot publish {self.target}: parts {missing[:5]} are missing")
+        with atomic_file(self.target) as tmp:
+            _concatenate((self.part(i) for i in range(n_parts)), tmp, fmt)
+        shutil.rmtree(self.directory)
+        return self.target
+
+
+def _concatenate(parts: Iterator[Path], out: Path, fmt: str) -> None:
+    writer: pq.ParquetWriter | pcsv.CSVWriter | None = None
+    make: Callable = pq.ParquetWriter if fmt == "parquet" else pcsv.CSVWriter
+    try:
+        for path in parts:
+            table = pq.read_table(path)
+            if writer is None:
+                writer = make(str(out), table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
