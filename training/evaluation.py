@@ -9,6 +9,7 @@ from sklearn.metrics import silhouette_score
 
 from training import metrics
 from training.heuristics import heuristic_predictions
+from training.models.next_purchase import baseline_orders
 
 TASKS = ("orders", "churn", "clv")
 SELECTION_METRIC = {"orders": ("rmse", "min"), "churn": ("roc_auc", "max"), "clv": ("gini", "max")}
@@ -21,6 +22,7 @@ def candidate_predictions(frame: pd.DataFrame, horizon_days: int) -> dict[str, d
         "orders": {
             "bgnbd": frame["bgnbd_expected_orders"].to_numpy(),
             "pnbd": frame["pnbd_expected_orders"].to_numpy(),
+            "btyd_mean": baseline_orders(frame, "btyd_mean"),
             "heuristic": h["heuristic_orders"].to_numpy(),
         },
         "churn": {

@@ -22,7 +22,7 @@ from training.evaluation import best_candidate, candidate_predictions, evaluatio
 from training.examples import Examples, build_examples, groups
 from training.models.churn import ChurnModel
 from training.models.clv import ClvModel
-from training.models.next_purchase import NextPurchaseModel
+from training.models.next_purchase import COUNT_METHODS, NextPurchaseModel
 from training.segmentation import SegmentationModel
 
 
@@ -98,7 +98,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     examples = examples or build_examples(transactions, config)
     table, predictions = validate_candidates(examples, config, params)
     choices = {
-        "orders": best_candidate(table, "orders", ("gbm", "bgnbd", "pnbd")),
+        "orders": best_candidate(table, "orders", COUNT_METHODS),
         "churn": best_candidate(table, "churn", ("gbm", "bgnbd", "pnbd")),
         "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
     }

@@ -133,3 +133,16 @@ def test_spark_scores_equal_duckdb_scores(tracking_env: Path, champions, tmp_pat
                       engine="spark", chunk_customers=600)
     a, b = pd.read_parquet(duck.out), pd.read_parquet(spark.out)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
+def test_online_retail_rows_score_one_row_per_known_customer(tracking_env: Path, champions, online_retail_path,
+                                                            tmp_path: Path) -> None:
+    from features.ingest import ingest, load_mapping
+
+    ingested = ingest(online_retail_path, load_mapping(preset="online-retail-ii"), tmp_path / "retail")
+    as_of = dt.date(2010, 12, 31)
+    result = run_batch(ingested.transactions_path, as_of, tmp_path / "retail.parquet", champions=champions)
+    scores = pd.read_parquet(result.out)
+    known = set(build_features(ingested.transactions_path, as_of)["customer_id"].astype(str))
+    assert scores["customer_id"].is_unique and set(scores["customer_id"]) == known
+    assert result.summary["customers"] == len(known) > 1000

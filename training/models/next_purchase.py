@@ -1,7 +1,8 @@
 """Next purchase: expected orders in the horizon, P(purchase within d days), and the next date.
 
 Orders: a Poisson LightGBM boosted from BG/NBD's conditional expectation, or (when it validates
-better, as on thin single-cohort data) BG/NBD or Pareto/NBD themselves.
+better, as on thin single-cohort data) BG/NBD, Pareto/NBD or their equal-weight average: two
+forecasters with different errors combine into one better than either (Bates & Granger, 1969).
 
 Timing is a discrete-time survival curve: one classifier per checkpoint d <= horizon for
 "a purchase within d days". Every such label is fully observed inside the label window, so
@@ -21,6 +22,8 @@ import pandas as pd
 from training.models.gbm import GbmModel
 
 COUNT_BASELINES = {"bgnbd": "bgnbd_expected_orders", "pnbd": "pnbd_expected_orders"}
+COUNT_COMBINATIONS = {"btyd_mean": ("bgnbd", "pnbd")}
+COUNT_METHODS = ("gbm", *COUNT_BASELINES, *COUNT_COMBINATIONS)
 PURCHASE_OFFSET = "bgnbd_p_purchase"
 
 
@@ -39,8 +42,8 @@ class NextPurchaseModel:
     ) -> None:
         if horizon_days < 1:
             raise ValueError("horizon_days must be a positive number of days")
-        if count_method not in ("gbm", *COUNT_BASELINES):
-            raise ValueError(f"count_method must be gbm, bgnbd or pnbd; got {count_method!r}")
+        if count_method not in COUNT_METHODS:
+            raise ValueError(f"count_method must be one of {', '.join(COUNT_METHODS)}; got {count_method!r}")
         if any(d < 1 for d in probability_days):
             raise ValueError("probability_days must be positive")
         self.horizon_days = int(horizon_days)
@@ -73,7 +76,7 @@ class NextPurchaseModel:
     def expected_orders(self, frame: pd.DataFrame) -> np.ndarray:
         if self.count_method == "gbm":
             return self.count_model_.predict(frame)
-        return frame[COUNT_BASELINES[self.count_method]].to_numpy(dtype=float)
+        return baseline_orders(frame, self.count_method)
 
     def purchase_curve(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Monotone P(purchase within d) for each checkpoint d (columns are the days)."""
@@ -88,6 +91,12 @@ class NextPurchaseModel:
             out[f"p_purchase_{d}d"] = probability_within(curve, d)
         out["expected_days_to_next"] = median_day(curve, self.max_days)
         return out
+
+
+def baseline_orders(frame: pd.DataFrame, method: str) -> np.ndarray:
+    """Expected orders of a baseline method or of an equal-weight combination of baselines."""
+    members = COUNT_COMBINATIONS.get(method, (method,))
+    return np.mean([frame[COUNT_BASELINES[m]].to_numpy(dtype=float) for m in members], axis=0)
 
 
 def _tail_hazard(curve: pd.DataFrame) -> np.ndarray:

@@ -1,0 +1,117 @@
+"""Benchmark: the models against the BTYD baselines on a time-based holdout, CDNOW and simulated.
+
+    .venv/bin/python bench/models.py                       # both data sets
+    .venv/bin/python bench/models.py --data cdnow
+
+Each data set is trained with `insight train` defaults (no tuning) on data up to the cutoff,
+into a throw-away MLflow store, then the champions and the baselines are scored on what happened
+in the horizon after the cutoff. Prints the holdout table and the issue's acceptance checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features.datasets import cdnow_master_path
+from features.ingest import ingest, load_mapping
+from features.synth import SimulationConfig, simulate_to_parquet
+from training.evaluation import wide
+from training.runner import evaluate_champions, run_training
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    as_of: dt.date
+    horizon_days: int
+    describe: str
+
+
+CASES = {
+    "cdnow": Case("cdnow", dt.date(1997, 12, 31), 182, "CDNOW master log, trained as of 1997-12-31, "
+                  "judged on 1998-01-01..1998-06-30"),
+    "simulated": Case("simulated", dt.date(2023, 6, 30), 182, "simulator, 100,000 customers, 2021-01-01.."
+                      "2023-12-31, seed 1, trained as of 2023-06-30, judged on 2023-07-01..2023-12-29"),
+}
+
+
+def prepare(case: Case, work: Path, customers: int) -> Path:
+    if case.name == "cdnow":
+        return ingest(cdnow_master_path(), load_mapping(preset="cdnow"), work / "cdnow").transactions_path
+    config = SimulationConfig(n_customers=customers, start="2021-01-01", end="2023-12-31", seed=1)
+    return simulate_to_parquet(config, work / "simulated") / "transactions.parquet"
+
+
+def checks(table: pd.DataFrame) -> list[tuple[str, float, float, bool]]:
+    """(check, model value, target, passed) for the issue's acceptance items."""
+    value = table.set_index(["task", "candidate"])
+    rmse_best = min(value.loc[("orders", "bgnbd"), "rmse"], value.loc[("orders", "pnbd"), "rmse"])
+    best = "bgnbd" if value.loc[("orders", "bgnbd"), "rmse"] <= value.loc[("orders", "pnbd"), "rmse"] else "pnbd"
+    auc_best = max(value.loc[("churn", "bgnbd"), "roc_auc"], value.loc[("churn", "pnbd"), "roc_auc"])
+    gini_gg = value.loc[("clv", "bgnbd_gg"), "gini"]
+    model = value.xs("model", level="candidate")
+    return [
+        ("orders RMSE <= best BTYD", model.loc["orders", "rmse"], rmse_best, model.loc["orders", "rmse"] <= rmse_best),
+        ("orders RMSE / best BTYD", model.loc["orders", "rmse"] / rmse_best, 0.95, model.loc["orders", "rmse"] <= 0.95 * rmse_best),
+        ("orders MAE within 2% of best BTYD's", model.loc["orders", "mae"], 1.02 * value.loc[("orders", best), "mae"],
+         model.loc["orders", "mae"] <= 1.02 * value.loc[("orders", best), "mae"]),
+        ("orders total ratio within +-10%", model.loc["orders", "total_ratio"], 1.0,
+         abs(model.loc["orders", "total_ratio"] - 1) <= 0.10),
+        ("churn ROC-AUC >= best BTYD", model.loc["churn", "roc_auc"], auc_best, model.loc["churn", "roc_auc"] >= auc_best),
+        ("churn ROC-AUC - best BTYD", model.loc["churn", "roc_auc"] - auc_best, 0.03,
+         model.loc["churn", "roc_auc"] - auc_best >= 0.03),
+        ("CLV Gini - BG/NBD x GG", model.loc["clv", "gini"] - gini_gg, 0.02, model.loc["clv", "gini"] - gini_gg >= 0.02),
+        ("CLV Gini - BG/NBD x GG (rich)", model.loc["clv", "gini"] - gini_gg, 0.03,
+         model.loc["clv", "gini"] - gini_gg >= 0.03),
+    ]
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table; numbers to four decimals, blanks for metrics a task does not have."""
+    def cell(v: object) -> str:
+        return "" if pd.isna(v) else f"{v:.4f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def run(case: Case, work: Path, customers: int) -> None:
+    began = time.perf_counter()
+    transactions = prepare(case, work, customers)
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / case.name}-mlflow.db"
+    os.chdir(work)
+    training = run_training(transactions, as_of=case.as_of, horizon_days=case.horizon_days)
+    table, _ = evaluate_champions(transactions, as_of=case.as_of)
+    table = wide(table).reset_index()
+    print(f"\n### {case.describe}\n")
+    print(f"validation: {training.outcome.scheme_description}; chosen: "
+          + ", ".join(f"{k}={v}" for k, v in training.outcome.choices.items())
+          + f"; {time.perf_counter() - began:.0f} s\n")
+    columns = [c for c in ("task", "candidate", "roc_auc", "brier", "gini", "rmse", "mae", "total_ratio")
+               if c in table.columns]
+    print(markdown(table[columns]))
+    print("\n| check | value | target | holds |\n|---|---:|---:|---|")
+    for name, got, target, ok in checks(table):
+        print(f"| {name} | {got:.4f} | {target:.4f} | {'yes' if ok else 'no'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", choices=[*CASES, "all"], default="all")
+    parser.add_argument("--customers", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
+        for name in CASES if args.data == "all" else [args.data]:
+            run(CASES[name], Path(tmp), args.customers)
+
+
+if __name__ == "__main__":
+    main()
