@@ -1,0 +1,69 @@
+"""`insight resolve`: unify customer records from several systems into one id per person."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from splink.internals.exceptions import SplinkException
+
+from features.cli import app, fail
+from features.identity.intake import RecordFileError, read_record_files
+from features.identity.linkage import ENGINES
+from features.identity.resolve import DEFAULT_THRESHOLD, ResolveConfig, load_history, resolve, write_resolution
+from features.identity.report import render_text
+
+
+@app.command("resolve")
+def resolve_command(
+    records: Annotated[
+        list[Path],
+        typer.Option("--records", help="Customer-record file (CSV or Parquet); repeat for several systems."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically).")],
+    engine: Annotated[str, typer.Option(help="duckdb (default, embedded) or spark.")] = "duckdb",
+    threshold: Annotated[
+        float, typer.Option(help="Match probability at or above which the model links two records.")
+    ] = DEFAULT_THRESHOLD,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="Output of an earlier run whose ids to keep (default: --out, if it has one)."),
+    ] = None,
+    default_country: Annotated[
+        str, typer.Option(help="Region for phones and dates written without a country (ISO alpha-2).")
+    ] = "VN",
+    seed: Annotated[int, typer.Option(help="Seed for the model's random sampling.")] = 42,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Link customer records of one person across systems and give each person one customer id.
+
+    Writes OUT/id_map.parquet (source, source_customer_id -> customer_id), golden_records.parquet,
+    pairs.parquet (scored and linked pairs with their rule and weights), merges.parquet,
+    quarantine.parquet, model.json and report.{json,txt}. Ids from an earlier run are kept.
+    """
+    if engine not in ENGINES:
+        fail(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    try:
+        config = ResolveConfig(engine=engine, threshold=threshold, default_country=default_country.upper(),
+                               seed=seed)
+        intake = read_record_files(records)
+        history_dir = previous if previous is not None else out
+        if previous is not None and not (previous / "id_map.parquet").exists():
+            fail(f"{previous}: no id_map.parquet from an earlier `insight resolve` run")
+        resolution = resolve(intake.records, config=config, history=load_history(history_dir),
+                             quarantine=intake.quarantine)
+    except (RecordFileError, ValueError) as exc:
+        fail(str(exc))
+    except SplinkException as exc:
+        fail(f"record linkage failed: {str(exc).splitlines()[0]}")
+    write_resolution(resolution, out)
+    if as_json:
+        sys.stdout.write(json.dumps(resolution.report, indent=2, default=str) + "\n")
+    else:
+        console = Console(soft_wrap=True, highlight=False)
+        console.print(render_text(resolution.report), markup=False)
+        console.print(f"written: {out}")
