@@ -14,9 +14,7 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from features.pipeline.dates import utc_midnight
-
-SECONDS_PER_DAY = 86_400
+from features.pipeline.dates import utc_calendar, utc_midnight
 
 
 def lines_in_period(lines: ir.Table, start: dt.date | None, end: dt.date) -> ir.Table:
@@ -31,7 +29,9 @@ def orders_from_lines(lines: ir.Table) -> ir.Table:
     """One row per (customer_id, order_id) with day, month, value, lines, quantity and channel.
 
     `quantity` is null when no line of the order carries one; `channel` is the alphabetically
-    first channel among the order's lines (orders normally have exactly one).
+    first channel among the order's lines (orders normally have exactly one). Built with a plain
+    select (not mutate + drop) so SQL engines see one shared subquery and aggregate lines once;
+    day and month avoid per-row time-zone conversions (see `dates.utc_calendar`).
     """
     orders = lines.group_by(["customer_id", "order_id"]).aggregate(
         first_ts=lines.timestamp.min(),
@@ -40,13 +40,17 @@ def orders_from_lines(lines: ir.Table) -> ir.Table:
         quantity=lines.quantity.sum(),
         channel=lines.channel.min(),
     )
-    return orders.mutate(
-        day=orders.first_ts.epoch_seconds() // SECONDS_PER_DAY,
-        month=orders.first_ts.month(),
-        month_index=orders.first_ts.year() * 12 + orders.first_ts.month(),
+    return orders.select(
+        "customer_id",
+        "order_id",
+        "value",
+        "lines",
+        "quantity",
+        "channel",
+        **utc_calendar(orders.first_ts, ibis.get_backend(lines).name),
         is_purchase=orders.value > 0,
         is_return=orders.value < 0,
-    ).drop("first_ts")
+    )
 
 
 def purchasing_customers(orders: ir.Table) -> ir.Table:

@@ -12,9 +12,17 @@ import ibis.expr.types as ir
 
 
 def purchase_days(orders: ir.Table) -> ir.Table:
-    """One row per (customer_id, day) with at least one purchase order, with the day's `value`."""
-    purchases = orders.filter(orders.is_purchase)
-    return purchases.group_by(["customer_id", "day"]).aggregate(value=purchases.value.sum())
+    """One row per (customer_id, day) with at least one purchase order, with the day's `value`.
+
+    Grouped from `orders` itself rather than a filtered copy, so the engine computes orders once
+    for these days and for the per-customer order features.
+    """
+    purchase = orders.is_purchase
+    days = orders.group_by(["customer_id", "day"]).aggregate(
+        value=orders.value.sum(where=purchase),
+        purchases=orders.count(where=purchase),
+    )
+    return days.filter(days.purchases > 0).select("customer_id", "day", "value")
 
 
 def with_previous_day(days: ir.Table) -> ir.Table:
