@@ -1,0 +1,75 @@
+"""The OpenAPI document at /docs.json, completed with what BentoML's generator leaves out.
+
+BentoML documents 400/404/500 only; this service also answers 401 (API key), 413 (limits), 415
+(not JSON) and 503 (no models loaded), and its 400 bodies carry a list of field errors. The completed document
+is what clients and the schemathesis test read.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+PATH = "/docs.json"
+OPEN_OPERATIONS = {"/livez", "/healthz", "/readyz", "/metrics"}
+
+ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+FIELD_ERRORS = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "detail": {"type": "array", "items": {"type": "object", "properties": {
+            "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "msg": {"type": "string"}, "type": {"type": "string"}}}},
+    },
+    "required": ["error"],
+}
+
+
+def _response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def complete(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` with bearer security and the 400/401/413/503 answers of every protected operation."""
+    spec = copy.deepcopy(spec)
+    spec.setdefault("components", {}).setdefault("securitySchemes", {})["apiKey"] = {
+        "type": "http", "scheme": "bearer", "description": "A key from INSIGHT_API_KEYS or INSIGHT_API_KEYS_FILE."}
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "delete") or path in OPEN_OPERATIONS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses["401"] = _response("Missing or unknown API key.", ERROR)
+            responses["503"] = _response("No models loaded; the error says why.", ERROR)
+            operation["security"] = [{"apiKey": []}]
+            if method == "post":
+                operation.get("requestBody", {})["required"] = True
+                responses["400"] = _response("Invalid request; one entry per field error.", FIELD_ERRORS)
+                responses["413"] = _response("Over a size limit; the error names it.", ERROR)
+                responses["415"] = _response("The body is not JSON.", ERROR)
+            if path == "/score_history":
+                responses["422"] = _response("Valid transactions the feature code cannot score; the error says why.",
+                                             ERROR)
+    return spec
+
+
+class OpenApiDocument:
+    """Answers GET /docs.json with the completed document (built once, on first request)."""
+
+    def __init__(self, app: ASGIApp, spec: Callable[[], dict[str, Any]]) -> None:
+        self.app = app
+        self._spec = spec
+        self._document: dict[str, Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if self._document is None:
+            self._document = complete(self._spec())
+        await JSONResponse(self._document)(scope, receive, send)

@@ -1,0 +1,91 @@
+"""The answers of the scoring API as functions of the serving set and a validated request.
+
+Scores come from `training.predict.score`, histories go through `build_scoring_frame` (the feature
+code of training and batch scoring) and explanations from `training.explain`: the service adds
+lookups and shapes, never a second implementation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from features.pipeline import build_scoring_frame
+from serving.schemas import (
+    CustomerExplanation,
+    CustomerHistory,
+    CustomerScore,
+    ExplainResponse,
+    Reason,
+    ScoreResponse,
+    Scores,
+)
+from serving.state import ServingSet, as_scores
+from training.explain import explain
+from training.predict import score, with_baselines_of
+
+def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The rows of `table` (indexed by customer_id) for the ids in it, once each, in request order."""
+    index = table.index
+    return table.loc[[i for i in dict.fromkeys(ids) if i in index]].reset_index()
+
+
+def answer(ids: list[str], scores: Mapping[str, Scores], serving: ServingSet, as_of: dt.date,
+           missing: str = "unknown_customer") -> ScoreResponse:
+    """One entry per requested id, in request order; ids without scores get status `missing`."""
+    customers = [
+        CustomerScore(customer_id=i, status="ok", scores=scores[i]) if i in scores
+        else CustomerScore(customer_id=i, status=missing)
+        for i in ids
+    ]
+    return ScoreResponse(as_of=as_of, model_versions=serving.versions, customers=customers)
+
+
+def score_ids(serving: ServingSet, ids: list[str]) -> ScoreResponse:
+    """Scores of snapshot customers; ids not in the snapshot are answered as unknown_customer."""
+    return answer(ids, serving.scores, serving, serving.as_of)
+
+
+def history_frame(customers: list[CustomerHistory]) -> pd.DataFrame:
+    """The customers' transactions as a canonical transaction frame."""
+    rows = [{"customer_id": customer.customer_id, **line.model_dump()}
+            for customer in customers for line in customer.transactions]
+    return pd.DataFrame(rows)
+
+
+def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
+    """Scores computed from raw transactions as of `as_of`, with the models' stored baselines.
+
+    A customer whose lines are all returns has no order to build features from: status no_orders.
+    """
+    models = serving.models
+    features = build_scoring_frame(history_frame(customers), as_of, models.horizon_days, channels=models.channels)
+    scores = as_scores(score(models, with_baselines_of(models, features))) if not features.empty else {}
+    return answer([customer.customer_id for customer in customers], scores, serving, as_of, "no_orders")
+
+
+def _number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def explain_ids(serving: ServingSet, ids: list[str], top: int) -> ExplainResponse:
+    """Top churn and CLV reasons per known customer, strongest first."""
+    frame = known_rows(serving.snapshot, ids)
+    reasons: dict[str, dict[str, list[Reason]]] = {}
+    if not frame.empty:
+        by_task = {task: explain(serving.models, frame, task, top=top) for task in ("churn", "clv")}
+        for position, customer_id in enumerate(frame["customer_id"]):
+            reasons[customer_id] = {
+                task: [Reason(feature=r.feature, value=_number(r.value), contribution=_number(r.contribution),
+                              text=r.text) for r in task_reasons[position][:top]]
+                for task, task_reasons in by_task.items()
+            }
+    customers = [
+        CustomerExplanation(customer_id=i, status="ok", **reasons[i]) if i in reasons
+        else CustomerExplanation(customer_id=i, status="unknown_customer")
+        for i in ids
+    ]
+    return ExplainResponse(as_of=serving.as_of, model_versions=serving.versions, customers=customers)

@@ -1,0 +1,54 @@
+"""`insight serve`: start the scoring service, optionally from a freshly built Bento."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from features.cli import app, fail
+from serving.settings import ServingSettings
+
+SERVICE = "serving.service:CustomerInsight"
+BENTOFILE = Path(__file__).resolve().parents[1] / "bentofile.yaml"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 3000,
+    build: Annotated[bool, typer.Option(
+        "--build", help="Import the champion models and the newest snapshot into the BentoML model store, "
+        "build the Bento from bentofile.yaml and serve that (it no longer needs MLflow).")] = False,
+    no_auth: Annotated[bool, typer.Option(
+        "--no-auth", help="Serve without API keys (local development only).")] = False,
+) -> None:
+    """Serve real-time scores on HTTP: POST /score, /score_history, /explain, /reload; GET /models.
+
+    Every endpoint but /livez, /readyz, /metrics and the docs needs `Authorization: Bearer <key>`
+    with a key from INSIGHT_API_KEYS or INSIGHT_API_KEYS_FILE; without a key it refuses to start
+    unless --no-auth is given. Models come from the MLflow registry (champion aliases) and the
+    snapshot store, or, with --build, from the Bento.
+    """
+    import bentoml
+
+    if no_auth:
+        os.environ["INSIGHT_ALLOW_NO_AUTH"] = "1"
+    try:
+        ServingSettings.from_env().require_auth_decision()
+    except ValueError as exc:
+        fail(str(exc))
+    target = SERVICE
+    if build:
+        from serving.bento_store import build_bento
+
+        try:
+            model_tag, bento_tag = build_bento(BENTOFILE)
+        except (LookupError, FileNotFoundError, ValueError) as exc:
+            fail(str(exc))
+        typer.echo(f"imported {model_tag}; built Bento {bento_tag} (`bentoml containerize {bento_tag}` for an image)")
+        os.environ["INSIGHT_MODEL_SOURCE"] = "bentoml"
+        target = str(bento_tag)
+    bentoml.serve(target, host=host, port=port, working_dir=str(Path.cwd()), blocking=True)

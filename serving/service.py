@@ -1,0 +1,138 @@
+"""The real-time scoring service: champion models and the latest feature snapshot behind a typed API.
+
+Run it with `insight serve` (or `bentoml serve serving.service:CustomerInsight`). The set of models
+is loaded once at start-up (see `serving.sources` for where from) and replaced by POST /reload.
+Every path but the probes, /metrics and the OpenAPI document needs `Authorization: Bearer <key>`
+(see `serving.security`). POST endpoints are BentoML APIs; GET /models is a mounted FastAPI route,
+since BentoML APIs are POST-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import bentoml
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from serving.openapi import OpenApiDocument
+from serving.readiness import ReadinessProbe
+from serving.realtime import explain_ids, score_histories, score_ids
+from serving.schemas import (
+    CustomerHistory,
+    ExplainRequest,
+    ExplainResponse,
+    HistoryRequest,
+    ModelsResponse,
+    ReloadRequest,
+    ReloadResponse,
+    ScoreRequest,
+    ScoreResponse,
+)
+from serving.security import ApiKeyGuard
+from serving.settings import ServingSettings
+from serving.sources import loader_for
+from serving.state import ServingSet, ServingState
+
+info_app = FastAPI(title="customer-insight", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def refusal(status: int, message: str) -> JSONResponse:
+    """A JSON error answer ({"error": message}) for limits and an empty model set."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+@bentoml.asgi_app(info_app, path="/")
+@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=1, threads=2)
+class CustomerInsight:
+    """Customer insight in real time: segment, churn, next purchase and lifetime value per customer."""
+
+    def __init__(self) -> None:
+        self.settings = ServingSettings.from_env()
+        self.settings.require_auth_decision()
+        self.state = ServingState(loader_for(self.settings))
+        self.state.reload()
+
+    def __is_ready__(self) -> bool:
+        return self.state.current is not None
+
+    def serving(self) -> ServingSet | JSONResponse:
+        """The current set, or a 503 answer saying why nothing is loaded."""
+        current = self.state.current
+        if current is None:
+            return refusal(503, f"no models loaded: {self.state.last_error}; fix it and POST /reload")
+        return current
+
+    def too_many_customers(self, count: int) -> JSONResponse | None:
+        limit = self.settings.max_customers
+        if count > limit:
+            return refusal(413, f"{count:,} customers in one request; the limit is {limit:,} "
+                                "(INSIGHT_MAX_CUSTOMERS): split the request")
+        return None
+
+    @bentoml.api(route="/score", input_spec=ScoreRequest)
+    async def score(self, customer_ids: list[str]) -> ScoreResponse:
+        """Scores of customers in the feature snapshot, by id; unknown ids get status unknown_customer.
+
+        Lookups of precomputed scores: cheap enough to answer on the event loop, so /score never
+        waits behind the worker threads busy with /explain, /score_history or /reload.
+        """
+        serving = self.serving()
+        if isinstance(serving, JSONResponse):
+            return serving
+        return self.too_many_customers(len(customer_ids)) or score_ids(serving, customer_ids)
+
+    @bentoml.api(route="/score_history", input_spec=HistoryRequest)
+    def score_history(self, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
+        """Scores computed from each customer's raw transactions as of `as_of`, with the training feature code."""
+        serving = self.serving()
+        if isinstance(serving, JSONResponse):
+            return serving
+        if refused := self.too_many_customers(len(customers)):
+            return refused
+        limit = self.settings.max_transactions
+        for i, customer in enumerate(customers):
+            if len(customer.transactions) > limit:
+                return refusal(413, f"customers[{i}] has {len(customer.transactions):,} transactions; the limit "
+                                    f"is {limit:,} per customer (INSIGHT_MAX_TRANSACTIONS)")
+        try:
+            return score_histories(serving, customers, as_of)
+        except (ValueError, KeyError) as exc:
+            return refusal(422, f"cannot score these transactions: {exc}")
+
+    @bentoml.api(route="/explain", input_spec=ExplainRequest)
+    def explain(self, customer_ids: list[str], top: int = 3) -> ExplainResponse:
+        """The strongest reasons behind each customer's churn probability and predicted CLV, in plain words."""
+        serving = self.serving()
+        if isinstance(serving, JSONResponse):
+            return serving
+        return self.too_many_customers(len(customer_ids)) or explain_ids(serving, customer_ids, top)
+
+    @bentoml.api(route="/reload", input_spec=ReloadRequest)
+    def reload(self) -> ReloadResponse:
+        """Load the current champions and newest snapshot; on failure the previous set keeps serving."""
+        reloaded = self.state.reload()
+        serving = self.serving()
+        if isinstance(serving, JSONResponse):
+            return serving
+        return ReloadResponse(reloaded=reloaded, model_versions=serving.versions, snapshot_as_of=serving.as_of,
+                              error=self.state.last_error or "")
+
+    @info_app.get("/models", response_model=ModelsResponse,
+                  responses={503: {"description": "No models loaded; the error says why."}})
+    def models(self):
+        """Which model versions and feature snapshot are serving, and the last failed load if any."""
+        serving = self.serving()
+        if isinstance(serving, JSONResponse):
+            return serving
+        return ModelsResponse(
+            source=serving.source, model_versions=serving.versions, horizon_days=serving.models.horizon_days,
+            feature_schema_version=str(serving.models.feature_schema_version), snapshot_as_of=serving.as_of,
+            snapshot_customers=len(serving.snapshot), loaded_at=serving.loaded_at,
+            last_load_error=self.state.last_error,
+        )
+
+
+CustomerInsight.add_asgi_middleware(ApiKeyGuard)
+CustomerInsight.add_asgi_middleware(ReadinessProbe)
+CustomerInsight.add_asgi_middleware(OpenApiDocument, spec=lambda: CustomerInsight.openapi_spec.asdict())

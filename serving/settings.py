@@ -1,0 +1,78 @@
+"""The scoring service's configuration: one typed object read from the environment at start-up.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| INSIGHT_API_KEYS | comma-separated API keys | none |
+| INSIGHT_API_KEYS_FILE | file with one API key per line (`#` comments allowed) | none |
+| INSIGHT_ALLOW_NO_AUTH | `1` to serve without keys (local development only) | off |
+| INSIGHT_MODEL_SOURCE | `mlflow` (registry + snapshot store) or `bentoml` (the model store) | mlflow |
+| INSIGHT_MAX_CUSTOMERS | customers per request | 1000 |
+| INSIGHT_MAX_TRANSACTIONS | transactions per customer in /score_history | 10000 |
+| INSIGHT_MAX_BODY_BYTES | request body size | 16 MiB |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+BENTO_MODEL_NAME = "customer-insight-champions"
+_VARIABLES = {
+    "model_source": "INSIGHT_MODEL_SOURCE",
+    "max_customers": "INSIGHT_MAX_CUSTOMERS",
+    "max_transactions": "INSIGHT_MAX_TRANSACTIONS",
+    "max_body_bytes": "INSIGHT_MAX_BODY_BYTES",
+}
+
+
+class ServingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_keys: tuple[str, ...] = ()
+    allow_no_auth: bool = False
+    model_source: Literal["mlflow", "bentoml"] = "mlflow"
+    max_customers: int = Field(1000, ge=1)
+    max_transactions: int = Field(10_000, ge=1)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServingSettings:
+        """Settings from `env` (default os.environ); a ValueError names the variable that is wrong."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {
+            "api_keys": read_api_keys(env),
+            "allow_no_auth": env.get("INSIGHT_ALLOW_NO_AUTH", "") in ("1", "true", "yes"),
+        }
+        for field, variable in _VARIABLES.items():
+            if env.get(variable):
+                values[field] = env[variable]
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            variable = _VARIABLES.get(str(error["loc"][0]), str(error["loc"][0]))
+            raise ValueError(f"{variable}: {error['msg']}") from None
+
+    def require_auth_decision(self) -> None:
+        """Refuse to serve unprotected by accident: no key and no explicit opt-out is an error."""
+        if not self.api_keys and not self.allow_no_auth:
+            raise ValueError(
+                "no API key configured: set INSIGHT_API_KEYS (comma-separated) or INSIGHT_API_KEYS_FILE, "
+                "or start with `insight serve --no-auth` (INSIGHT_ALLOW_NO_AUTH=1) for local development"
+            )
+
+
+def read_api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Keys from INSIGHT_API_KEYS and the file named by INSIGHT_API_KEYS_FILE, blanks dropped."""
+    keys = [key.strip() for key in env.get("INSIGHT_API_KEYS", "").split(",")]
+    if path := env.get("INSIGHT_API_KEYS_FILE"):
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"INSIGHT_API_KEYS_FILE: cannot read '{path}' ({exc.strerror})") from None
+        keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
+    return tuple(key for key in keys if key)

@@ -1,0 +1,232 @@
+"""The scoring service over HTTP: every endpoint, API keys, unknown customers, bad input, limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mlflow
+import pandas as pd
+import pytest
+
+from service_process import KEYS, LIMITS, Service
+from features.pipeline import build_scoring_frame, load_latest_snapshot
+from training.champions import Champions, load_champions
+from training.predict import score, with_baselines_of
+from workspace import SNAPSHOT_AS_OF, Workspace
+
+pytestmark = pytest.mark.slow
+
+PROTECTED = [
+    ("POST", "/score", {"customer_ids": ["x"]}),
+    ("POST", "/score_history", {"customers": [{"customer_id": "x", "transactions": [
+        {"order_id": "o", "timestamp": "2023-01-01T00:00:00Z", "amount": 1.0}]}]}),
+    ("POST", "/explain", {"customer_ids": ["x"]}),
+    ("POST", "/reload", {}),
+    ("GET", "/models", None),
+]
+
+
+@pytest.fixture(scope="module")
+def champions(workspace: Workspace) -> Champions:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", workspace.tracking_uri)
+        champions = load_champions()
+        mlflow.set_tracking_uri(None)
+    return champions
+
+
+@pytest.fixture(scope="module")
+def snapshot(workspace: Workspace) -> pd.DataFrame:
+    frame, as_of = load_latest_snapshot(workspace.snapshots)
+    assert as_of == SNAPSHOT_AS_OF
+    return frame
+
+
+def history_of(workspace: Workspace, customer_id: str, as_of: dt.date) -> list[dict]:
+    """A customer's canonical transactions up to as_of, as /score_history takes them."""
+    tx = workspace.transactions
+    lines = tx[(tx["customer_id"] == customer_id) & (tx["timestamp"] < pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1))]
+    return [
+        {"order_id": str(r.order_id), "timestamp": r.timestamp.isoformat(), "amount": float(r.amount),
+         "quantity": None if pd.isna(r.quantity) else float(r.quantity),
+         "channel": None if pd.isna(r.channel) else str(r.channel)}
+        for r in lines.itertuples()
+    ]
+
+
+def test_probes_metrics_and_docs_are_open(service: Service) -> None:
+    with service.client(key=None) as http:
+        assert http.get("/livez").status_code == 200
+        ready = http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["ready"] is True
+        assert set(ready.json()["model_versions"]) == {"customer-segments", "customer-churn",
+                                                      "customer-next-purchase", "customer-clv"}
+        http.post("/score", json={"customer_ids": ["x"]}, headers={"Authorization": f"Bearer {KEYS[0]}"})
+        metrics = http.get("/metrics")
+        assert metrics.status_code == 200 and 'endpoint="/score"' in metrics.text
+        spec = http.get("/docs.json").json()
+        assert {"/score", "/score_history", "/explain", "/models", "/reload"} <= set(spec["paths"])
+        assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+        assert "413" in spec["paths"]["/score"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PROTECTED, ids=[p for _, p, _ in PROTECTED])
+def test_every_scoring_endpoint_needs_a_valid_key(service: Service, method: str, path: str, body) -> None:
+    for key in (None, "not-a-key"):
+        with service.client(key=key) as http:
+            answer = http.request(method, path, json=body)
+        assert answer.status_code == 401, (key, answer.text)
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+        assert "Authorization: Bearer" in answer.json()["error"]
+    with service.client(key=KEYS[1]) as http:
+        assert http.request(method, path, json=body).status_code == 200
+
+
+def test_score_answers_known_ids_like_batch_scoring_and_unknown_ids_per_id(
+    service: Service, champions: Champions, snapshot: pd.DataFrame
+) -> None:
+    known = list(snapshot.index[[0, 7, 42]])
+    with service.client() as http:
+        answer = http.post("/score", json={"customer_ids": [known[0], "no-such-customer", known[1], known[2]]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["as_of"] == SNAPSHOT_AS_OF.isoformat()
+    assert body["model_versions"] == champions.versions_by_name
+    statuses = [(c["customer_id"], c["status"]) for c in body["customers"]]
+    assert statuses == [(known[0], "ok"), ("no-such-customer", "unknown_customer"), (known[1], "ok"),
+                        (known[2], "ok")]
+    assert body["customers"][1]["scores"] is None
+    expected = score(champions.models, snapshot.loc[known].reset_index()).set_index("customer_id")
+    for customer in (c for c in body["customers"] if c["status"] == "ok"):
+        row, got = expected.loc[customer["customer_id"]], customer["scores"]
+        assert got["segment_id"] == row["segment_id"] and got["segment_name"] == row["segment_name"]
+        for field in ("churn_probability", "expected_orders", "p_purchase_30d", "p_purchase_90d", "predicted_clv"):
+            assert got[field] == pytest.approx(row[field], rel=1e-9), field
+        date = row["expected_next_purchase_date"]
+        assert got["expected_next_purchase_date"] == (None if pd.isna(date) else date.isoformat())
+
+
+def test_score_history_uses_the_training_feature_code(
+    service: Service, workspace: Workspace, champions: Champions, snapshot: pd.DataFrame
+) -> None:
+    as_of = dt.date(2023, 11, 30)
+    ids = list(snapshot.index[[3, 11]])
+    customers = [{"customer_id": i, "transactions": history_of(workspace, i, as_of)} for i in ids]
+    returns_only = {"customer_id": "R1", "transactions": [
+        {"order_id": "r", "timestamp": "2023-06-01T12:00:00Z", "amount": -20.0, "quantity": -1}]}
+    with service.client() as http:
+        answer = http.post("/score_history", json={"as_of": as_of.isoformat(), "customers": [*customers, returns_only]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["as_of"] == as_of.isoformat()
+    assert [c["status"] for c in body["customers"]] == ["ok", "ok", "no_orders"]
+    tx = workspace.transactions[workspace.transactions["customer_id"].isin(ids)]
+    frame = build_scoring_frame(tx, as_of, champions.models.horizon_days, channels=champions.models.channels)
+    expected = score(champions.models, with_baselines_of(champions.models, frame)).set_index("customer_id")
+    for customer in body["customers"][:2]:
+        row = expected.loc[customer["customer_id"]]
+        assert customer["scores"]["churn_probability"] == pytest.approx(row["churn_probability"], rel=1e-6)
+        assert customer["scores"]["predicted_clv"] == pytest.approx(row["predicted_clv"], rel=1e-6)
+        assert customer["scores"]["expected_orders"] == pytest.approx(row["expected_orders"], rel=1e-6)
+
+
+def test_explain_gives_plain_reasons_for_churn_and_clv(service: Service, snapshot: pd.DataFrame) -> None:
+    known = snapshot.index[5]
+    with service.client() as http:
+        answer = http.post("/explain", json={"customer_ids": [known, "nobody"], "top": 2})
+    assert answer.status_code == 200, answer.text
+    first, unknown = answer.json()["customers"]
+    assert first["status"] == "ok" and unknown == {"customer_id": "nobody", "status": "unknown_customer",
+                                                    "churn": [], "clv": []}
+    for task in ("churn", "clv"):
+        assert 1 <= len(first[task]) <= 2
+        for reason in first[task]:
+            assert reason["feature"] in snapshot.columns and len(reason["text"]) > 5
+
+
+def test_models_says_what_is_serving(service: Service, champions: Champions) -> None:
+    with service.client() as http:
+        body = http.get("/models").json()
+    assert body["source"] == "mlflow" and body["model_versions"] == champions.versions_by_name
+    assert body["snapshot_as_of"] == SNAPSHOT_AS_OF.isoformat() and body["snapshot_customers"] == 1500
+    assert body["horizon_days"] == 90 and body["last_load_error"] is None
+
+
+LINE = {"order_id": "o1", "timestamp": "2023-05-01T10:00:00Z", "amount": 10.0}
+BAD_INPUTS = [
+    ("/score", {"customer_ids": "C0000001"}, ["customer_ids"], "valid array"),
+    ("/score", {"customer_ids": [17]}, ["customer_ids", 0], "string"),
+    ("/score", {}, ["customer_ids"], "required"),
+    ("/score", {"customer_ids": []}, ["customer_ids"], "at least 1"),
+    ("/score", {"customer_ids": [""]}, ["customer_ids", 0], "at least 1"),
+    ("/score", {"customer_ids": ["a"], "limit": 5}, ["limit"], "not permitted"),
+    ("/explain", {"customer_ids": ["a"], "top": 0}, ["top"], "greater than"),
+    ("/score_history", {"customers": []}, ["customers"], "at least 1"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": []}]},
+     ["customers", 0, "transactions"], "at least 1"),
+    ("/score_history", {"as_of": "2023-02-30", "customers": [{"customer_id": "a", "transactions": [LINE]}]},
+     ["as_of"], "date"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [{**LINE, "timestamp": "yesterday"}]}]},
+     ["customers", 0, "transactions", 0, "timestamp"], "datetime"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [{**LINE, "amount": "ten"}]}]},
+     ["customers", 0, "transactions", 0, "amount"], "number"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [{**LINE, "quantity": -2}]}]},
+     ["customers", 0, "transactions", 0], "quantity is negative"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [{"order_id": "o", "amount": 1}]}]},
+     ["customers", 0, "transactions", 0, "timestamp"], "required"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [{**LINE, "colour": "red"}]}]},
+     ["customers", 0, "transactions", 0, "colour"], "not permitted"),
+    ("/score_history", {"as_of": "2023-01-31", "customers": [{"customer_id": "a", "transactions": [LINE]}]},
+     [], "customers[0].transactions[0].timestamp is after as_of"),
+    ("/score_history", {"customers": [{"customer_id": "a", "transactions": [LINE]},
+                                      {"customer_id": "a", "transactions": [LINE]}]},
+     [], "customers[1].customer_id repeats"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "loc", "message"), BAD_INPUTS,
+                         ids=[f"{p}:{m}:{'.'.join(map(str, loc))}" for p, _, loc, m in BAD_INPUTS])
+def test_bad_input_is_a_400_naming_the_field(service: Service, path: str, body: dict, loc: list, message: str) -> None:
+    with service.client() as http:
+        answer = http.post(path, json=body)
+    assert answer.status_code == 400, answer.text
+    errors = answer.json()["detail"]
+    assert any(e["loc"] == loc and message in e["msg"] for e in errors), errors
+
+
+def test_malformed_bodies_are_refused_without_a_500(service: Service) -> None:
+    with service.client() as http:
+        broken = http.post("/score", content=b'{"customer_ids": ["a"', headers={"Content-Type": "application/json"})
+        assert broken.status_code == 400 and "Invalid JSON" in broken.json()["detail"][0]["msg"]
+        form = http.post("/score", data={"customer_ids": "a"})
+        assert form.status_code == 415 and "application/json" in form.json()["error"]
+        nan = http.post("/score_history", content=b'{"customers": [{"customer_id": "a", "transactions": '
+                        b'[{"order_id": "o", "timestamp": "2023-01-01", "amount": NaN}]}]}',
+                        headers={"Content-Type": "application/json"})
+        assert nan.status_code == 400
+        assert http.get("/score").status_code == 405
+
+
+def test_size_limits_are_413_with_the_limit_named(service: Service, snapshot: pd.DataFrame) -> None:
+    limit = int(LIMITS["INSIGHT_MAX_CUSTOMERS"])
+    with service.client() as http:
+        at_limit = http.post("/score", json={"customer_ids": list(snapshot.index[:limit])})
+        assert at_limit.status_code == 200 and len(at_limit.json()["customers"]) == limit
+        over = http.post("/score", json={"customer_ids": list(snapshot.index[: limit + 1])})
+        assert over.status_code == 413 and f"limit is {limit}" in over.json()["error"]
+        lines = [{**LINE, "order_id": str(i)} for i in range(int(LIMITS["INSIGHT_MAX_TRANSACTIONS"]) + 1)]
+        long_history = http.post("/score_history", json={"as_of": "2023-06-30", "customers": [
+            {"customer_id": "a", "transactions": [LINE]}, {"customer_id": "b", "transactions": lines}]})
+        assert long_history.status_code == 413 and long_history.json()["error"].startswith("customers[1] has 201")
+        huge = http.post("/score", json={"customer_ids": ["x" * 100] * 3000})
+        assert huge.status_code == 413 and "bytes" in huge.json()["error"]
+
+
+def test_customer_data_stays_out_of_the_log(service: Service) -> None:
+    marker = "2023-13-45T99:00:00-secret"
+    with service.client() as http:
+        answer = http.post("/score_history", json={"customers": [{"customer_id": "a", "transactions": [
+            {**LINE, "timestamp": marker, "product_id": marker, "amount": marker}]}]})
+    assert answer.status_code == 400 and len(answer.json()["detail"]) == 2
+    assert marker not in answer.text
+    assert marker not in service.log.read_text(errors="replace")

@@ -1,0 +1,68 @@
+"""The serving state and settings without a server: reload semantics, the auth decision, env parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from serving.settings import ServingSettings
+from serving.state import ServingSet, ServingState
+
+
+def a_set(version: str) -> ServingSet:
+    return ServingSet(models=None, versions={"customer-churn": version}, snapshot=pd.DataFrame(), scores={},
+                      as_of=dt.date(2024, 1, 31), source="mlflow", loaded_at=dt.datetime.now(dt.UTC))
+
+
+def test_a_failed_reload_keeps_the_previous_set_and_says_why() -> None:
+    results = [RuntimeError("registry unreachable"), a_set("1"), LookupError("no champion for 'customer-clv'"),
+               a_set("2")]
+
+    def loader() -> ServingSet:
+        result = results.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    state = ServingState(loader)
+    assert state.reload() is False and state.current is None
+    assert state.last_error == "RuntimeError: registry unreachable"
+    assert state.reload() is True and state.current.versions == {"customer-churn": "1"} and state.last_error is None
+    assert state.reload() is False and state.current.versions == {"customer-churn": "1"}
+    assert "no champion for 'customer-clv'" in state.last_error
+    assert state.reload() is True and state.current.versions == {"customer-churn": "2"} and state.last_error is None
+
+
+def test_settings_need_a_key_or_an_explicit_opt_out(tmp_path) -> None:
+    with pytest.raises(ValueError, match="no API key configured"):
+        ServingSettings.from_env({}).require_auth_decision()
+    ServingSettings.from_env({"INSIGHT_ALLOW_NO_AUTH": "1"}).require_auth_decision()
+    keys = tmp_path / "keys"
+    keys.write_text("# rotated 2024-01\nfile-key\n\n")
+    settings = ServingSettings.from_env({"INSIGHT_API_KEYS": " a, ,b ", "INSIGHT_API_KEYS_FILE": str(keys)})
+    assert settings.api_keys == ("a", "b", "file-key")
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"INSIGHT_MAX_CUSTOMERS": "many"}, "INSIGHT_MAX_CUSTOMERS"),
+    ({"INSIGHT_MAX_CUSTOMERS": "0"}, "INSIGHT_MAX_CUSTOMERS"),
+    ({"INSIGHT_MODEL_SOURCE": "s3"}, "INSIGHT_MODEL_SOURCE"),
+    ({"INSIGHT_API_KEYS_FILE": "/nonexistent/keys"}, "cannot read"),
+])
+def test_bad_settings_name_the_variable(env: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ServingSettings.from_env({"INSIGHT_API_KEYS": "k", **env})
+
+
+def test_insight_serve_refuses_to_start_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    for variable in ("INSIGHT_API_KEYS", "INSIGHT_API_KEYS_FILE", "INSIGHT_ALLOW_NO_AUTH"):
+        monkeypatch.delenv(variable, raising=False)
+    result = CliRunner().invoke(app, ["serve", "--port", "3999"])
+    assert result.exit_code == 2
+    assert "no API key configured" in result.output and "--no-auth" in result.output
