@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.datasets import cdnow_master_path
-from features.ingest import ingest, load_mapping
-from features.synth import SimulationConfig, simulate_to_parquet
-from training.evaluation import wide
-from training.runner import evaluate_champions, run_training
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package, not bench/features.py
+
+from features.datasets import cdnow_master_path  # noqa: E402
+from features.ingest import ingest, load_mapping  # noqa: E402
+from features.synth import SimulationConfig, simulate_to_parquet  # noqa: E402
+from training.evaluation import wide  # noqa: E402
+from training.runner import evaluate_champions, run_training  # noqa: E402
 
 
 @dataclass(frozen=True)

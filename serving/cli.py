@@ -29,12 +29,14 @@ log = logging.getLogger("insight.score")
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = Path("runs/demo"),
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
+    serve: Annotated[bool, typer.Option(help="End by starting the scoring service in the background.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the scoring service.")] = 3000,
 ) -> None:
     """Run the main job end to end on the real CDNOW log shipped with the `lifetimes` package.
 
     Ingest, train on 1997 (as of 1997-12-31, 182-day horizon), judge the champions against the
-    baselines on what happened in 1998-01-01..06-30, score every customer as of 1998-06-30 and
-    write campaign audiences.
+    baselines on what happened in 1998-01-01..06-30, score every customer as of 1998-06-30, write
+    campaign audiences, and leave the scoring service running with a sample request answered.
     """
     from training.evaluation import wide
     from training.runner import evaluate_champions, run_training
@@ -59,6 +61,24 @@ def demo(
     out.rule("5. audiences: campaign lists from the scores")
     _audiences(scores, workdir / "audiences", rules=None, features=None, console=out)
     out.print("MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db")
+    if serve:
+        out.rule(f"6. serve: the scoring API on port {port}")
+        _demo_service(port, workdir / "service.log", out)
+
+
+def _demo_service(port: int, log: Path, console: Console) -> None:
+    from serving.demo_service import curl_command, score_once, start_service
+
+    try:
+        service = start_service(port, log)
+    except RuntimeError as exc:
+        console.print(f"[yellow]service not started:[/] {exc}")
+        return
+    ids = ["00001", "00002"]
+    console.print_json(data=score_once(service, ids))
+    console.print(f"the service keeps running (pid {service.pid}, log {service.log}); ask it again with:")
+    console.print(curl_command(service, ids), soft_wrap=True)
+    console.print(f"stop it with: kill {service.pid}")
 
 
 @app.command()
