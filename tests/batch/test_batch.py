@@ -145,4 +145,4 @@ def test_online_retail_rows_score_one_row_per_known_customer(tracking_env: Path,
     scores = pd.read_parquet(result.out)
     known = set(build_features(ingested.transactions_path, as_of)["customer_id"].astype(str))
     assert scores["customer_id"].is_unique and set(scores["customer_id"]) == known
-    assert result.summary["customers"] == len(known) > 1000
+    assert result.summary["customers"] == len(known) >= 100
