@@ -29,16 +29,22 @@ BASELINE_COLUMNS: tuple[str, ...] = (
     "bgnbd_gg_spend",
 )
 DAYS_PER_WEEK = 7.0
+MAX_FIT_CUSTOMERS = 200_000
 
 
 class Baselines:
     """BG/NBD, Pareto/NBD and Gamma-Gamma predictions for the next `horizon_days`."""
 
-    def __init__(self, horizon_days: int, *, penalizer_coef: float = 0.0) -> None:
+    def __init__(self, horizon_days: int, *, penalizer_coef: float = 0.0,
+                 max_fit_customers: int = MAX_FIT_CUSTOMERS, random_state: int = 0) -> None:
         if horizon_days < 1:
             raise ValueError("horizon_days must be a positive number of days")
+        if max_fit_customers < 100:
+            raise ValueError("max_fit_customers must be at least 100 so the four-parameter fits are identified")
         self.horizon_days = int(horizon_days)
         self.penalizer_coef = penalizer_coef
+        self.max_fit_customers = int(max_fit_customers)
+        self.random_state = random_state
 
     @staticmethod
     def _summary(features: pd.DataFrame) -> tuple[np.ndarray, ...]:
@@ -50,7 +56,14 @@ class Baselines:
         return x, t_x, age, monetary
 
     def fit(self, features: pd.DataFrame) -> Baselines:
-        """Fit all three models on one snapshot's customers."""
+        """Fit all three models on one snapshot's customers.
+
+        A base larger than `max_fit_customers` is fitted on a seeded random sample of that size:
+        four population parameters are pinned down long before a million customers, and each
+        likelihood evaluation costs time linear in the customers.
+        """
+        if len(features) > self.max_fit_customers:
+            features = features.sample(n=self.max_fit_customers, random_state=self.random_state)
         x, t_x, age, monetary = self._summary(features)
         self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age)
         self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age)
