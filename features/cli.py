@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from features.datasets import cdnow_master_path
 from features.ingest import ingest as run_ingest
@@ -46,7 +47,7 @@ def main() -> None:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit with `code`."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

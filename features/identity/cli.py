@@ -12,7 +12,7 @@ from rich.console import Console
 from splink.internals.exceptions import SplinkException
 
 from features.cli import app, fail
-from features.identity.intake import RecordFileError, read_record_files
+from features.identity.intake import RecordFileError, RecordSource, read_record_files
 from features.identity.linkage import ENGINES
 from features.identity.resolve import DEFAULT_THRESHOLD, ResolveConfig, load_history, resolve, write_resolution
 from features.identity.report import render_text
@@ -21,10 +21,23 @@ from features.identity.report import render_text
 @app.command("resolve")
 def resolve_command(
     records: Annotated[
-        list[Path],
-        typer.Option("--records", help="Customer-record file (CSV or Parquet); repeat for several systems."),
+        list[str],
+        typer.Option(
+            "--records", metavar="PATH[:MAPPING.toml]",
+            help="Customer-record file (CSV, Parquet, Excel, DuckDB); repeat for several systems. "
+            "PATH:MAPPING.toml reads this file with its own record mapping (its layout's column "
+            "names, a constant source, time format).",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically).")],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping", metavar="MAPPING.toml",
+            help="Record mapping for every --records PATH given without its own; without any, files "
+            "must use the record contract's column names (docs/identity.md).",
+        ),
+    ] = None,
     engine: Annotated[str, typer.Option(help="duckdb (default, embedded) or spark.")] = "duckdb",
     threshold: Annotated[
         float, typer.Option(help="Match probability at or above which the model links two records.")
@@ -41,6 +54,10 @@ def resolve_command(
 ) -> None:
     """Link customer records of one person across systems and give each person one customer id.
 
+    A system's export in its own layout is read with a record mapping file (the TOML format of
+    `insight ingest --mapping`, naming record fields; see docs/identity.md), e.g.
+    `--records web.csv --records store.xlsx:store.toml --records app.parquet:app.toml`.
+
     Writes OUT/id_map.parquet (source, source_customer_id -> customer_id), golden_records.parquet,
     pairs.parquet (scored and linked pairs with their rule and weights), merges.parquet,
     quarantine.parquet, model.json and report.{json,txt}. Ids from an earlier run are kept.
@@ -50,12 +67,12 @@ def resolve_command(
     try:
         config = ResolveConfig(engine=engine, threshold=threshold, default_country=default_country.upper(),
                                seed=seed)
-        intake = read_record_files(records)
+        intake = read_record_files([RecordSource.parse(r, mapping) for r in records])
         history_dir = previous if previous is not None else out
         if previous is not None and not (previous / "id_map.parquet").exists():
             fail(f"{previous}: no id_map.parquet from an earlier `insight resolve` run")
         resolution = resolve(intake.records, config=config, history=load_history(history_dir),
-                             quarantine=intake.quarantine)
+                             quarantine=intake.quarantine, files=intake.files)
     except (RecordFileError, ValueError) as exc:
         fail(str(exc))
     except SplinkException as exc:

@@ -44,8 +44,12 @@ def borderline_pairs(pairs: pd.DataFrame, records: pd.DataFrame, *, threshold: f
 
 
 def build_report(*, records: pd.DataFrame, quarantined: pd.DataFrame, pairs: pd.DataFrame,
-                 customer_ids: pd.Series, ids: dict[str, int], settings: dict[str, Any]) -> dict[str, Any]:
-    """The report as plain data (written as report.json and, rendered, report.txt)."""
+                 customer_ids: pd.Series, ids: dict[str, int], settings: dict[str, Any],
+                 files: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The report as plain data (written as report.json and, rendered, report.txt).
+
+    `files` (records in / resolved / quarantined by reason per input file) comes from the intake.
+    """
     linked = pairs[pairs["linked"]]
     return {
         "settings": settings,
@@ -54,6 +58,7 @@ def build_report(*, records: pd.DataFrame, quarantined: pd.DataFrame, pairs: pd.
         "records_quarantined": int(len(quarantined)),
         "quarantined_by_reason": {str(k): int(v) for k, v in quarantined["reason"].value_counts().items()},
         "records_by_source": {str(k): int(v) for k, v in records["source"].value_counts().sort_index().items()},
+        "records_by_file": files or {},
         "customers": int(customer_ids.nunique()),
         "cluster_sizes": cluster_size_histogram(customer_ids),
         "pairs_scored": int(len(pairs)),
@@ -75,6 +80,7 @@ def render_text(report: dict[str, Any]) -> str:
         f"  quarantined:     {report['records_quarantined']:,}"
         + "".join(f"  {k}: {v:,}" for k, v in report["quarantined_by_reason"].items()),
         "  by source:       " + ", ".join(f"{k} {v:,}" for k, v in report["records_by_source"].items()),
+        *_file_lines(report.get("records_by_file", {})),
         f"customers:         {report['customers']:,}",
         "  records per customer: " + ", ".join(f"{k}: {v:,}" for k, v in report["cluster_sizes"].items()),
         f"pairs scored:      {report['pairs_scored']:,}",
@@ -90,6 +96,17 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append("    " + " | ".join(str(pair[side].get(f) or "-") for f in
                                              ("source", "source_customer_id", *REVIEW_FIELDS)))
     return "\n".join(lines)
+
+
+def _file_lines(files: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per input file: records in, resolved, quarantined by reason, and its mapping."""
+    lines = ["  by file:"] if files else []
+    for path, c in files.items():
+        reasons = "".join(f"  {k}: {v:,}" for k, v in c["quarantined_by_reason"].items())
+        mapping = f" (mapping {c['mapping']})" if c.get("mapping") else ""
+        lines.append(f"    {path}{mapping}: {c['records_in']:,} in, {c['records_resolved']:,} resolved, "
+                     f"{c['records_quarantined']:,} quarantined{reasons}")
+    return lines
 
 
 def _plain(row: pd.Series) -> dict[str, str | None]:

@@ -88,11 +88,12 @@ class Resolution:
 def resolve(records: pd.DataFrame, *, config: ResolveConfig = ResolveConfig(),
             history: IdHistory | None = None, quarantine: pd.DataFrame | None = None,
             run_at: pd.Timestamp | None = None, today: date | None = None, spark: Any = None,
-            model: dict[str, Any] | None = None) -> Resolution:
+            model: dict[str, Any] | None = None, files: dict[str, dict[str, Any]] | None = None) -> Resolution:
     """Resolve `records` (record contract, one row per source record, keys unique).
 
     `history` holds the ids of an earlier run to keep; `model` a splink model saved by an earlier
-    run (model.json) to reuse instead of training one.
+    run (model.json) to reuse instead of training one; `files` the intake's counts per input file
+    (`RecordIntake.files`), repeated in the report.
     """
     if records[list(KEY_COLUMNS)].duplicated().any():
         row = records[records[list(KEY_COLUMNS)].duplicated()].iloc[0]
@@ -118,7 +119,8 @@ def resolve(records: pd.DataFrame, *, config: ResolveConfig = ResolveConfig(),
     ids = {"new": assignment.new_ids, "kept": assignment.kept_ids, "merged": assignment.merged_ids,
            "records_moved": assignment.moved_records, "last_issued": assignment.last_issued}
     report = build_report(records=records, quarantined=quarantine, pairs=pairs,
-                          customer_ids=assignment.customer_ids, ids=ids, settings=asdict(config))
+                          customer_ids=assignment.customer_ids, ids=ids, settings=asdict(config),
+                          files=files)
     return Resolution(
         id_map=id_map[list(ID_MAP_COLUMNS)],
         golden=golden_records(records, normalized, assignment.customer_ids),

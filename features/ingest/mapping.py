@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -110,14 +110,21 @@ class MappingError(ValueError):
     """A mapping file or preset that cannot be used; the message says which and why."""
 
 
+MappingT = TypeVar("MappingT", bound=BaseModel)
+
+
 def preset_names() -> list[str]:
     """Names of the built-in presets."""
     folder = resources.files("features") / "presets"
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def load_mapping(*, preset: str | None = None, path: str | Path | None = None) -> Mapping:
-    """Load a built-in preset or a TOML mapping file (exactly one of them)."""
+def load_mapping(*, preset: str | None = None, path: str | Path | None = None,
+                 model: type[MappingT] = Mapping) -> MappingT:
+    """Load a built-in preset or a TOML mapping file (exactly one of them) as a `model` mapping.
+
+    `model` is the transaction `Mapping` unless another table (customer records) reuses the format.
+    """
     if (preset is None) == (path is None):
         raise MappingError("give either a preset or a mapping file, not both or neither")
     if preset is not None:
@@ -132,17 +139,17 @@ def load_mapping(*, preset: str | None = None, path: str | Path | None = None) -
             raise MappingError(f"{file}: mapping file not found")
         text = file.read_text("utf-8")
         origin = str(file)
-    return parse_mapping(text, origin)
+    return parse_mapping(text, origin, model)
 
 
-def parse_mapping(text: str, origin: str = "mapping") -> Mapping:
-    """Parse TOML text into a validated Mapping; errors name the origin and the offending key."""
+def parse_mapping(text: str, origin: str = "mapping", model: type[MappingT] = Mapping) -> MappingT:
+    """Parse TOML text into a validated `model`; errors name the origin and the offending key."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{origin}: not valid TOML: {exc}") from exc
     try:
-        return Mapping.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"

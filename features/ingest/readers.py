@@ -8,11 +8,12 @@ number within that file or sheet, header not counted), so a quarantined row can 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
 
-from features.ingest.mapping import Mapping, SourceOptions
+from features.ingest.mapping import SourceOptions
 
 BOOKKEEPING = ("_source_file", "_source_sheet", "_source_row")
 _DATABASE_PREFIXES = {"postgres:": "postgres", "postgresql:": "postgres", "mysql:": "mysql"}
@@ -21,6 +22,13 @@ _DATABASE_SUFFIXES = {".duckdb": "duckdb", ".ddb": "duckdb", ".sqlite": "sqlite"
 
 class SourceError(ValueError):
     """A source that cannot be read; the message names the file and the reason."""
+
+
+class Readable(Protocol):
+    """Any mapping with `[source]` options: a transaction mapping or a customer-record mapping."""
+
+    @property
+    def source(self) -> SourceOptions: ...
 
 
 def detect_format(source: str, options: SourceOptions) -> str:
@@ -45,7 +53,7 @@ def detect_format(source: str, options: SourceOptions) -> str:
     )
 
 
-def read_source(source: str, mapping: Mapping) -> pd.DataFrame:
+def read_source(source: str, mapping: Readable) -> pd.DataFrame:
     """Read `source` as `mapping` says; raises SourceError with the file name on failure."""
     fmt = detect_format(source, mapping.source)
     if fmt != "database" and not Path(source).exists():

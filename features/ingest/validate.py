@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.ingest.mapping import Mapping
+from features.ingest.mapping import Mapping, ParseOptions
 from features.ingest.readers import BOOKKEEPING, SourceError
 from features.schema import to_canonical_frame
 
@@ -78,7 +78,7 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     verdicts.flag(customer_id.isna(), "missing_customer_id", "customer_id", REASONS["missing_customer_id"])
 
     ts_raw = raw[columns["timestamp"]]
-    timestamp = _parse_timestamps(ts_raw, mapping)
+    timestamp = parse_timestamps(ts_raw, mapping.parse)
     verdicts.flag(_is_blank(ts_raw), "missing_timestamp", "timestamp", REASONS["missing_timestamp"])
     verdicts.flag(timestamp.isna(), "unparseable_timestamp", "timestamp", shown("timestamp") + " does not parse")
     floor = pd.Timestamp(mapping.rules.min_timestamp, tz="UTC")
@@ -118,7 +118,7 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     )
     for name in ("product_id", "category", "channel", "region", "source", "source_customer_id"):
         if name in columns:
-            canonical[name] = _clean_text(raw[columns[name]])
+            canonical[name] = clean_text(raw[columns[name]])
         elif name in mapping.constants:
             canonical[name] = mapping.constants[name]
     ok = verdicts.ok
@@ -144,7 +144,7 @@ def _is_blank(values: pd.Series) -> pd.Series:
     return values.isna()
 
 
-def _clean_text(values: pd.Series) -> pd.Series:
+def clean_text(values: pd.Series) -> pd.Series:
     """Strings stripped of surrounding blanks; empty becomes missing. Integral floats lose '.0'."""
     if pd.api.types.is_float_dtype(values):
         integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
@@ -155,10 +155,10 @@ def _clean_text(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
-_clean_id = _clean_text
+_clean_id = clean_text
 
 
-def _parse_timestamps(values: pd.Series, mapping: Mapping) -> pd.Series:
+def parse_timestamps(values: pd.Series, options: ParseOptions) -> pd.Series:
     """Timestamps in UTC; naive values are read in the mapping's time zone. Failures -> NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
@@ -166,15 +166,15 @@ def _parse_timestamps(values: pd.Series, mapping: Mapping) -> pd.Series:
         text = values.astype("string").str.strip()
         parsed = pd.to_datetime(
             text,
-            format=mapping.parse.timestamp_format,
-            dayfirst=mapping.parse.dayfirst,
+            format=options.timestamp_format,
+            dayfirst=options.dayfirst,
             errors="coerce",
         )
         if parsed.dtype == object:
             parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
     if getattr(parsed.dt, "tz", None) is None:
         parsed = parsed.dt.tz_localize(
-            mapping.parse.timezone,
+            options.timezone,
             ambiguous=np.zeros(len(parsed), dtype=bool),
             nonexistent="shift_forward",
         )
