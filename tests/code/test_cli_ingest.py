@@ -49,3 +49,13 @@ def test_bad_input_is_one_clear_line_and_no_output(tmp_path: Path, args: list[st
     assert result.returncode == 2
     assert message in " ".join(result.stderr.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_error_keeps_square_brackets_of_mapping_sections(tmp_path: Path) -> None:
+    mapping = tmp_path / "shop.toml"
+    mapping.write_text('[columns]\ncustomer_id = "cust"\norder_id = "day"\ntimestamp = "day"\namount = "value"\n')
+    source = tmp_path / "sales.export"
+    source.write_text("cust,day,value\nA,2024-01-02,3.5\n")
+    result = run("ingest", str(source), "--mapping", str(mapping), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "set [source] format in the mapping" in result.stdout + result.stderr
