@@ -31,6 +31,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "max_bin": 127,
 }
 _EPS = 1e-6
+SINGLE_THREAD_ROWS = 2_000
 
 
 def offset_link(values: np.ndarray, objective: Objective) -> np.ndarray:
@@ -115,7 +116,7 @@ class GbmModel:
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's raw score including the baseline offset."""
         require_columns(frame, self.feature_names_, "this model")
-        raw = self.estimator_.predict(frame[self.feature_names_], raw_score=True)
+        raw = self.estimator_.predict(frame[self.feature_names_], raw_score=True, **_threads_for(frame))
         offset = self._offset(frame)
         return raw if offset is None else raw + offset
 
@@ -130,7 +131,7 @@ class GbmModel:
         the raw score.
         """
         require_columns(frame, self.feature_names_, "this model")
-        contrib = self.estimator_.predict(frame[self.feature_names_], pred_contrib=True)
+        contrib = self.estimator_.predict(frame[self.feature_names_], pred_contrib=True, **_threads_for(frame))
         out = pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=frame.index)
         base = contrib[:, -1]
         offset = self._offset(frame)
@@ -142,3 +143,8 @@ class GbmModel:
         booster = self.estimator_.booster_
         gains = booster.feature_importance(importance_type="gain")
         return pd.Series(gains, index=self.feature_names_).sort_values(ascending=False)
+
+
+def _threads_for(frame: pd.DataFrame) -> dict[str, int]:
+    """One thread for a few rows (an API request): starting OpenMP threads costs more than they save."""
+    return {"num_threads": 1} if len(frame) < SINGLE_THREAD_ROWS else {}
