@@ -474,3 +474,9 @@ def test_bgnbd_expected_purchases_when_a_plus_b_is_below_one() -> None:
         purchases = rng.poisson(rate * 26.0)
         simulated.append(np.minimum(purchases, rng.geometric(dropout)).mean())
     np.testing.assert_allclose(ours, simulated, rtol=0.02)
+
+
+def test_probability_of_purchase_of_a_long_gone_frequent_buyer_is_zero_not_negative() -> None:
+    model = BetaGeoModel.from_params({"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4})
+    p = model.probability_of_purchase(np.array([57.0]), np.array([10.6385]), np.array([121.0274]), t=26)
+    assert p[0] == 0.0

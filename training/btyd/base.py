@@ -160,13 +160,14 @@ class PurchaseModel(BTYDModel):
 
         "History (x, t_x, T) and no purchase in (T, T + t]" is the same event as history
         (x, t_x, T + t), so P(no purchase) = L(x, t_x, T + t) / L(x, t_x, T) exactly, for any model
-        whose likelihood is that of the observed history. Accurate to about 1e-15 absolute.
+        whose likelihood is that of the observed history. Accurate to about 1e-13 absolute; clipped
+        to [0, 1] so a customer who is almost surely gone gets 0, not -7e-14.
         """
         x, t_x, age = validate_rfm(frequency, recency, T)
         horizon = validate_horizon(t, x.shape[0])
         params = self._params()
         loglik = self.log_likelihood_fn
-        return -np.expm1(loglik(params, x, t_x, age + horizon) - loglik(params, x, t_x, age))
+        return np.clip(-np.expm1(loglik(params, x, t_x, age + horizon) - loglik(params, x, t_x, age)), 0.0, 1.0)
 
     def predict(self, frequency: object, recency: object, T: object, *, t: object) -> np.ndarray:
         """Scikit-learn style alias of `expected_purchases`."""
