@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
+from process_stats import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -207,18 +208,6 @@ def run_variant(variant: str, source: Path, as_of: dt.date, spark_memory: str) -
     seconds = time.perf_counter() - began
     return {"seconds": seconds, "cpu_seconds": cpu_seconds(psutil.Process()) - cpu_before,
             "startup_seconds": startup, "customers": len(table), "peak_bytes": peak_rss_bytes(psutil.Process())}
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    """User + system CPU time of `process` and its live descendants (the Spark JVM) so far."""
-    total = 0.0
-    for member in (process, *process.children(recursive=True)):
-        try:
-            times = member.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def peak_rss_bytes(process: psutil.Process) -> int:

@@ -34,6 +34,7 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import psutil
+from process_stats import cpu_seconds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package, not bench/features.py
 
@@ -132,18 +133,6 @@ def build_workspace(root: Path) -> None:
 def service_env(root: Path) -> dict[str, str]:
     """The environment of `insight serve`: the workspace, one API key, default limits."""
     return {**os.environ, **workspace_env(root), "INSIGHT_API_KEYS": API_KEY}
-
-
-def cpu_seconds(process: psutil.Process, descendants: bool = True) -> float:
-    """User plus system CPU time of `process` and, if asked, its live descendants."""
-    total = 0.0
-    for member in [process, *(process.children(recursive=True) if descendants else [])]:
-        try:
-            times = member.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def request_bodies(ids: list[str], per_request: int, count: int, seed: int) -> list[tuple[bytes, int]]:
