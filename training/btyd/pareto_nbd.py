@@ -75,9 +75,16 @@ def _history_parts(
     with day-resolution histories share a few tens of thousands, and 2F1 dominates the cost.
     """
     x, t_x, T = np.broadcast_arrays(x, t_x, T)
-    (pair_x, pair_time), pair_of = distinct_rows((np.concatenate([x, x]), np.concatenate([t_x, T])))
+    pair_x, pair_time, at_recency, at_age = _tail_pairs(x, t_x, T)
     tails = _log_tail_integral(params, pair_x, pair_time)
-    return _likelihood_parts(params, x, T, tails[pair_of[: x.size]], tails[pair_of[x.size :]])
+    return _likelihood_parts(params, x, T, tails[at_recency], tails[at_age])
+
+
+def _tail_pairs(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct (frequency, time) pairs of the tail integrals at t_x and at T, and per customer
+    the index of its pair at t_x and at T."""
+    (pair_x, pair_time), pair_of = distinct_rows((np.concatenate([x, x]), np.concatenate([t_x, T])))
+    return pair_x, pair_time, pair_of[: x.size], pair_of[x.size :]
 
 
 def log_likelihood(params: ParetoNBDParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -132,8 +139,7 @@ class ParetoNBDModel(PurchaseModel):
 
     def _row_likelihood(self, rows: tuple[np.ndarray, ...]) -> RowLikelihood:
         x, t_x, T = rows
-        (pair_x, pair_time), pair_of = distinct_rows((np.concatenate([x, x]), np.concatenate([t_x, T])))
-        at_recency, at_age = pair_of[: x.size], pair_of[x.size :]
+        pair_x, pair_time, at_recency, at_age = _tail_pairs(x, t_x, T)
 
         def row_likelihood(params: ParetoNBDParams) -> tuple[np.ndarray, None]:
             tails = _log_tail_integral(params, pair_x, pair_time)
