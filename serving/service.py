@@ -30,7 +30,7 @@ from serving.schemas import (
     ScoreResponse,
 )
 from serving.security import ApiKeyGuard
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, tracing_config
 from serving.sources import loader_for
 from serving.state import ServingSet, ServingState
 
@@ -43,7 +43,8 @@ def refusal(status: int, message: str) -> JSONResponse:
 
 
 @bentoml.asgi_app(info_app, path="/")
-@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=1, threads=2)
+@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=1, threads=2,
+                 tracing=tracing_config())
 class CustomerInsight:
     """Customer insight in real time: segment, churn, next purchase and lifetime value per customer."""
 

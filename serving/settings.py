@@ -9,6 +9,11 @@
 | INSIGHT_MAX_CUSTOMERS | customers per request | 1000 |
 | INSIGHT_MAX_TRANSACTIONS | transactions per customer in /score_history | 10000 |
 | INSIGHT_MAX_BODY_BYTES | request body size | 16 MiB |
+| INSIGHT_TRACE_SCORING | `1` to create OpenTelemetry spans for the scoring routes too | off |
+
+The scoring routes are left out of tracing by default: BentoML builds several spans per request
+even when no exporter is configured, which took about half the service's CPU per /score call
+(bench/README.md, Serving). Access logs and Prometheus metrics still cover every request.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 BENTO_MODEL_NAME = "customer-insight-champions"
+SCORING_ROUTES: tuple[str, ...] = ("/score", "/score_history", "/explain")
 _VARIABLES = {
     "model_source": "INSIGHT_MODEL_SOURCE",
     "max_customers": "INSIGHT_MAX_CUSTOMERS",
@@ -76,3 +82,14 @@ def read_api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
             raise ValueError(f"INSIGHT_API_KEYS_FILE: cannot read '{path}' ({exc.strerror})") from None
         keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
     return tuple(key for key in keys if key)
+
+
+def tracing_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """BentoML's `tracing` service option: the scoring routes excluded unless INSIGHT_TRACE_SCORING=1.
+
+    Read when the service class is defined, before `ServingSettings.from_env` runs in the worker.
+    """
+    env = os.environ if env is None else env
+    if env.get("INSIGHT_TRACE_SCORING", "") in ("1", "true", "yes"):
+        return {}
+    return {"excluded_urls": list(SCORING_ROUTES)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import mlflow
 import pandas as pd
@@ -230,3 +231,22 @@ def test_customer_data_stays_out_of_the_log(service: Service) -> None:
     assert answer.status_code == 400 and len(answer.json()["detail"]) == 2
     assert marker not in answer.text
     assert marker not in service.log.read_text(errors="replace")
+
+
+def test_scoring_routes_are_logged_and_counted_but_not_traced(service: Service) -> None:
+    with service.client() as http:
+        assert http.post("/score", json={"customer_ids": ["x"]}).status_code == 200
+        assert http.get("/models").status_code == 200
+        metrics = http.get("/metrics").text
+    deadline = time.monotonic() + 10
+    while True:
+        lines = service.log.read_text(errors="replace").splitlines()
+        score_lines = [line for line in lines if "path=/score," in line]
+        models_lines = [line for line in lines if "path=/models," in line]
+        if (score_lines and models_lines) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert score_lines and models_lines
+    assert all("trace=" not in line for line in score_lines)
+    assert "trace=" in models_lines[-1]
+    assert 'endpoint="/score"' in metrics

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from serving.settings import ServingSettings
+from serving.settings import SCORING_ROUTES, ServingSettings, tracing_config
 from serving.state import ServingSet, ServingState
 
 
@@ -54,6 +54,12 @@ def test_settings_need_a_key_or_an_explicit_opt_out(tmp_path) -> None:
 def test_bad_settings_name_the_variable(env: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ServingSettings.from_env({"INSIGHT_API_KEYS": "k", **env})
+
+
+def test_scoring_routes_are_traced_only_on_request() -> None:
+    assert tracing_config({}) == {"excluded_urls": list(SCORING_ROUTES)}
+    assert "/score" in SCORING_ROUTES
+    assert tracing_config({"INSIGHT_TRACE_SCORING": "1"}) == {}
 
 
 def test_insight_serve_refuses_to_start_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
