@@ -55,25 +55,28 @@ class Baselines:
         monetary = features["btyd_monetary"].to_numpy(dtype=float)
         return x, t_x, age, monetary
 
-    def fit(self, features: pd.DataFrame) -> Baselines:
+    def fit(self, features: pd.DataFrame, *, start: Baselines | None = None) -> Baselines:
         """Fit all three models on one snapshot's customers.
 
         A base larger than `max_fit_customers` is fitted on a seeded random sample of that size:
         four population parameters are pinned down long before a million customers, and each
-        likelihood evaluation costs time linear in the customers.
+        likelihood evaluation costs time linear in the customers. `start` (fitted baselines of a
+        similar base, such as those stored with the champions) is where the optimizers begin; the
+        maximum found is the same, reached in fewer likelihood evaluations.
         """
         if len(features) > self.max_fit_customers:
             features = features.sample(n=self.max_fit_customers, random_state=self.random_state)
         x, t_x, age, monetary = self._summary(features)
-        self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age)
-        self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age)
+        begin = start.params_ if start is not None else {}
+        self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age, start=begin.get("bgnbd"))
+        self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age, start=begin.get("pnbd"))
         repeat = (x > 0) & (monetary > 0)
         if repeat.sum() < 10:
             raise ValueError(
                 f"Gamma-Gamma needs repeat customers with positive spend; only {int(repeat.sum())} found. "
                 "Use a longer history or an earlier cutoff."
             )
-        self.gg_ = GammaGammaModel(self.penalizer_coef).fit(x[repeat], monetary[repeat])
+        self.gg_ = GammaGammaModel(self.penalizer_coef).fit(x[repeat], monetary[repeat], start=begin.get("gamma_gamma"))
         return self
 
     @property

@@ -38,13 +38,14 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
     """Features as of `as_of` with the models' channel columns, calendar features and baselines.
 
     The baselines are refitted on the customers known at `as_of`, exactly as each stacked training
-    snapshot had its own fit; a base smaller than MIN_CUSTOMERS_TO_REFIT uses the parameters stored
-    with the models instead (as the API does for a single customer).
+    snapshot had its own fit, starting from the parameters stored with the models (the nearest
+    known answer, so the optimizers need few steps); a base smaller than MIN_CUSTOMERS_TO_REFIT
+    uses the stored parameters as they are (as the API does for a single customer).
     """
     frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels)
     if len(frame) >= MIN_CUSTOMERS_TO_REFIT:
         try:
-            return with_baselines(frame, models.horizon_days, fitted=Baselines(models.horizon_days).fit(frame))[0]
+            return with_baselines(frame, models.horizon_days, fitted=Baselines(models.horizon_days).fit(frame, start=models.baselines))[0]
         except ValueError:
             pass
     return with_baselines_of(models, frame)

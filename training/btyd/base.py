@@ -34,7 +34,7 @@ class BTYDModel(ABC):
     The penalty follows lifetimes' `penalizer_coef`: the objective is the mean negative
     log-likelihood per customer plus `penalizer_coef * sum(param ** 2)`. After `fit`:
     `params_` ({name: value}), `log_likelihood_` (total over customers, unpenalized) and
-    `n_obs_` (number of customers, i.e. the sum of weights).
+    `n_obs_` (number of customers, i.e. the sum of weights) and `n_iter_` (optimizer iterations).
     """
 
     params_type: ClassVar[type[NamedTuple]]
@@ -62,14 +62,24 @@ class BTYDModel(ABC):
     def _initial_params(self, rows: tuple[np.ndarray, ...], weights: np.ndarray) -> tuple[float, ...]:
         """Starting values for the optimizer, scaled to the data's time unit."""
 
-    def _maximize_likelihood(self, data: tuple[np.ndarray, ...], weights: np.ndarray) -> None:
-        """Fit `params_` by L-BFGS-B on log-parameters over the distinct rows of `data`."""
+    def _start(self, start: Mapping[str, float] | None, rows: tuple[np.ndarray, ...],
+               counts: np.ndarray) -> tuple[float, ...]:
+        """Where the optimizer starts: `start` if given, else the model's data-driven guess."""
+        if start is None:
+            return self._initial_params(rows, counts)
+        values = validate_params(start, self.params_type._fields, type(self).__name__)
+        return tuple(values[name] for name in self.params_type._fields)
+
+    def _maximize_likelihood(self, data: tuple[np.ndarray, ...], weights: np.ndarray,
+                             start: Mapping[str, float] | None = None) -> None:
+        """Fit `params_` by L-BFGS-B on log-parameters over the distinct rows of `data`, from `start`
+        (for example the parameters of an earlier fit on similar data) or the model's own guess."""
         rows, counts = group_identical_rows(data, weights)
         analytic_gradient = self.log_likelihood_and_gradient_fn is not None
         with np.errstate(invalid="ignore"):  # finite differences across an infinite objective
             result = minimize(
                 self._objective,
-                np.log(self._initial_params(rows, counts)),
+                np.log(self._start(start, rows, counts)),
                 args=(self._row_likelihood(rows), counts / counts.sum()),
                 method="L-BFGS-B",
                 jac=True if analytic_gradient else "2-point",
@@ -86,6 +96,7 @@ class BTYDModel(ABC):
         self.params_ = {name: float(value) for name, value in params._asdict().items()}
         self.log_likelihood_ = float(counts @ self.log_likelihood_fn(params, *rows))
         self.n_obs_ = float(counts.sum())
+        self.n_iter_ = int(result.nit)
 
     def _row_likelihood(self, rows: tuple[np.ndarray, ...]) -> RowLikelihood:
         """Per-row log-likelihood and its gradient, shape (n_params, n_rows) or None for finite
@@ -124,8 +135,11 @@ class PurchaseModel(BTYDModel):
     expected_purchases_fn: ClassVar[ModelFunction]
     expected_purchases_new_customer_fn: ClassVar[ModelFunction]
 
-    def fit(self, frequency: object, recency: object, T: object, weights: object | None = None) -> Self:
-        """Fit by maximum likelihood; `weights` counts the customers each row stands for."""
+    def fit(self, frequency: object, recency: object, T: object, weights: object | None = None, *,
+            start: Mapping[str, float] | None = None) -> Self:
+        """Fit by maximum likelihood; `weights` counts the customers each row stands for, `start`
+        gives parameters to start the optimizer from (an earlier fit on similar data converges in
+        fewer steps)."""
         x, t_x, age = validate_rfm(frequency, recency, T)
         counts = validate_weights(weights, x.shape[0])
         if not np.any((x > 0) & (counts > 0)):
@@ -133,7 +147,7 @@ class PurchaseModel(BTYDModel):
                 "no customer has a repeat purchase (all frequency == 0), so the purchase rate cannot be "
                 "estimated; use a longer observation period"
             )
-        self._maximize_likelihood((x, t_x, age), counts)
+        self._maximize_likelihood((x, t_x, age), counts, start)
         return self
 
     def log_likelihood(self, frequency: object, recency: object, T: object) -> np.ndarray:

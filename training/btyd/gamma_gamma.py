@@ -10,6 +10,7 @@ the purchase process, which is what lets it pair with BG/NBD or Pareto/NBD for l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple, Self
 
 import numpy as np
@@ -79,10 +80,12 @@ class GammaGammaModel(BTYDModel):
     log_likelihood_fn = staticmethod(log_likelihood)
     log_likelihood_and_gradient_fn = staticmethod(log_likelihood_and_gradient)
 
-    def fit(self, frequency: object, monetary_value: object, weights: object | None = None) -> Self:
-        """Fit by maximum likelihood; `weights` counts the customers each row stands for."""
+    def fit(self, frequency: object, monetary_value: object, weights: object | None = None, *,
+            start: Mapping[str, float] | None = None) -> Self:
+        """Fit by maximum likelihood; `weights` counts the customers each row stands for, `start`
+        gives parameters to start the optimizer from."""
         x, m = _repeat_customers(frequency, monetary_value)
-        self._maximize_likelihood((x, m), validate_weights(weights, x.shape[0]))
+        self._maximize_likelihood((x, m), validate_weights(weights, x.shape[0]), start)
         return self
 
     def log_likelihood(self, frequency: object, monetary_value: object) -> np.ndarray:
