@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -51,4 +52,5 @@ def serve(
         typer.echo(f"imported {model_tag}; built Bento {bento_tag} (`bentoml containerize {bento_tag}` for an image)")
         os.environ["INSIGHT_MODEL_SOURCE"] = "bentoml"
         target = str(bento_tag)
+    os.environ.setdefault("INSIGHT_RUN_DIR", tempfile.mkdtemp(prefix="customer-insight-run-"))
     bentoml.serve(target, host=host, port=port, working_dir=str(Path.cwd()), blocking=True)

@@ -10,6 +10,7 @@ since BentoML APIs are POST-only.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import bentoml
 from fastapi import FastAPI
@@ -30,9 +31,22 @@ from serving.schemas import (
     ScoreResponse,
 )
 from serving.security import ApiKeyGuard
-from serving.settings import ServingSettings, tracing_config
+from serving.settings import ServingSettings, service_workers, tracing_config
 from serving.sources import loader_for
 from serving.state import ServingSet, ServingState
+from serving.worker_sync import WorkerSync
+
+def log_to_stderr(name: str = "serving") -> None:
+    """Send the `serving.*` loggers (loads, reload failures, reloads between workers) to stderr,
+    beside BentoML's own log lines; BentoML configures only its own loggers."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] [%(name)s:%(process)d] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
 
 info_app = FastAPI(title="customer-insight", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -43,16 +57,18 @@ def refusal(status: int, message: str) -> JSONResponse:
 
 
 @bentoml.asgi_app(info_app, path="/")
-@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=1, threads=2,
+@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=service_workers(), threads=2,
                  tracing=tracing_config())
 class CustomerInsight:
     """Customer insight in real time: segment, churn, next purchase and lifetime value per customer."""
 
     def __init__(self) -> None:
+        log_to_stderr()
         self.settings = ServingSettings.from_env()
         self.settings.require_auth_decision()
         self.state = ServingState(loader_for(self.settings))
-        self.state.reload()
+        self.workers = WorkerSync(self.state.reload)
+        self.workers.start()
 
     def __is_ready__(self) -> bool:
         return self.state.current is not None
@@ -111,13 +127,17 @@ class CustomerInsight:
 
     @bentoml.api(route="/reload", input_spec=ReloadRequest)
     def reload(self) -> ReloadResponse:
-        """Load the current champions and newest snapshot; on failure the previous set keeps serving."""
-        reloaded = self.state.reload()
+        """Load the current champions and newest snapshot in every worker; answers when all have
+        reloaded. On failure the previous set keeps serving."""
+        reloaded, behind = self.workers.reload_everywhere()
         serving = self.serving()
         if isinstance(serving, JSONResponse):
             return serving
-        return ReloadResponse(reloaded=reloaded, model_versions=serving.versions, snapshot_as_of=serving.as_of,
-                              error=self.state.last_error or "")
+        error = self.state.last_error or ""
+        if behind:
+            error = (f"{error}; " if error else "") + f"worker process(es) {behind} had not reloaded in time"
+        return ReloadResponse(reloaded=reloaded and not behind, model_versions=serving.versions,
+                              snapshot_as_of=serving.as_of, error=error)
 
     @info_app.get("/models", response_model=ModelsResponse,
                   responses={503: {"description": "No models loaded; the error says why."}})

@@ -9,6 +9,7 @@
 | INSIGHT_MAX_CUSTOMERS | customers per request | 1000 |
 | INSIGHT_MAX_TRANSACTIONS | transactions per customer in /score_history | 10000 |
 | INSIGHT_MAX_BODY_BYTES | request body size | 16 MiB |
+| INSIGHT_WORKERS | worker processes, each holding the models and scores (POST /reload reaches all) | 2 |
 | INSIGHT_TRACE_SCORING | `1` to create OpenTelemetry spans for the scoring routes too | off |
 
 The scoring routes are left out of tracing by default: BentoML builds several spans per request
@@ -93,3 +94,13 @@ def tracing_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
     if env.get("INSIGHT_TRACE_SCORING", "") in ("1", "true", "yes"):
         return {}
     return {"excluded_urls": list(SCORING_ROUTES)}
+
+
+def service_workers(env: Mapping[str, str] | None = None) -> int:
+    """BentoML's `workers` service option from INSIGHT_WORKERS (default 2: /score is bound by one
+    core's Python per worker; bench/README.md, Serving)."""
+    env = os.environ if env is None else env
+    value = env.get("INSIGHT_WORKERS", "2")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"INSIGHT_WORKERS: must be a whole number of worker processes >= 1; got {value!r}")
+    return int(value)

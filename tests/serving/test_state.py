@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from serving.settings import SCORING_ROUTES, ServingSettings, tracing_config
+from serving.settings import SCORING_ROUTES, ServingSettings, service_workers, tracing_config
 from serving.state import ServingSet, ServingState
 
 
@@ -60,6 +60,13 @@ def test_scoring_routes_are_traced_only_on_request() -> None:
     assert tracing_config({}) == {"excluded_urls": list(SCORING_ROUTES)}
     assert "/score" in SCORING_ROUTES
     assert tracing_config({"INSIGHT_TRACE_SCORING": "1"}) == {}
+
+
+def test_worker_count_comes_from_the_environment() -> None:
+    assert service_workers({}) == 2
+    assert service_workers({"INSIGHT_WORKERS": "1"}) == 1
+    with pytest.raises(ValueError, match="INSIGHT_WORKERS: must be a whole number"):
+        service_workers({"INSIGHT_WORKERS": "0"})
 
 
 def test_insight_serve_refuses_to_start_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
