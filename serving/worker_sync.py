@@ -102,7 +102,7 @@ class WorkerSync:
         return loaded, self._wait_for_others(target, timeout_s)
 
     def _catch_up(self, target: int) -> bool:
-        """Reload once for every generation up to `target`; the outcome of the latest reload."""
+        """Reload once to reach generation `target` unless already there; the outcome of the latest reload."""
         with self._lock:
             if self.generation < target:
                 self.loaded = self._reload()
@@ -114,7 +114,7 @@ class WorkerSync:
         while not self._stop.wait(POLL_S):
             target = _read_int(self._generation_file)
             if target > self.generation:
-                log.info("reload requested by another worker (generation %d)", target)
+                log.info("reload generation %d requested: reloading this worker", target)
                 self._catch_up(target)
 
     def _others(self) -> Iterator[tuple[int, Path]]:
