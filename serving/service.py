@@ -36,6 +36,7 @@ from serving.sources import loader_for
 from serving.state import ServingSet, ServingState
 from serving.worker_sync import WorkerSync
 
+
 def log_to_stderr(name: str = "serving") -> None:
     """Send the `serving.*` loggers (loads, reload failures, reloads between workers) to stderr,
     beside BentoML's own log lines; BentoML configures only its own loggers."""

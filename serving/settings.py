@@ -52,7 +52,7 @@ class ServingSettings(BaseModel):
         env = os.environ if env is None else env
         values: dict[str, object] = {
             "api_keys": read_api_keys(env),
-            "allow_no_auth": env.get("INSIGHT_ALLOW_NO_AUTH", "") in ("1", "true", "yes"),
+            "allow_no_auth": switched_on(env, "INSIGHT_ALLOW_NO_AUTH"),
         }
         for field, variable in _VARIABLES.items():
             if env.get(variable):
@@ -73,6 +73,11 @@ class ServingSettings(BaseModel):
             )
 
 
+def switched_on(env: Mapping[str, str], variable: str) -> bool:
+    """Whether an on/off variable is set to 1, true or yes."""
+    return env.get(variable, "") in ("1", "true", "yes")
+
+
 def read_api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
     """Keys from INSIGHT_API_KEYS and the file named by INSIGHT_API_KEYS_FILE, blanks dropped."""
     keys = [key.strip() for key in env.get("INSIGHT_API_KEYS", "").split(",")]
@@ -91,7 +96,7 @@ def tracing_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
     Read when the service class is defined, before `ServingSettings.from_env` runs in the worker.
     """
     env = os.environ if env is None else env
-    if env.get("INSIGHT_TRACE_SCORING", "") in ("1", "true", "yes"):
+    if switched_on(env, "INSIGHT_TRACE_SCORING"):
         return {}
     return {"excluded_urls": list(SCORING_ROUTES)}
 

@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,9 +31,9 @@ WAIT_FOR_WORKERS_S = 50.0
 """How long POST /reload waits for the other workers: inside the service's 60-second request timeout."""
 
 
-def run_dir(env: dict[str, str] | None = None) -> Path:
+def run_dir(env: Mapping[str, str] | None = None) -> Path:
     """The directory the workers of one running service share."""
-    env = dict(os.environ) if env is None else env
+    env = os.environ if env is None else env
     path = Path(env.get("INSIGHT_RUN_DIR") or Path(tempfile.gettempdir()) / f"customer-insight-{os.getppid()}")
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -39,13 +39,15 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
 
     The baselines are refitted on the customers known at `as_of`, exactly as each stacked training
     snapshot had its own fit, starting from the parameters stored with the models (the nearest
-    known answer, so the optimizers need few steps); a base smaller than MIN_CUSTOMERS_TO_REFIT
-    uses the stored parameters as they are (as the API does for a single customer).
+    known answer; it saves steps when the base resembles the training one); a base smaller than
+    MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a single
+    customer).
     """
     frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels)
     if len(frame) >= MIN_CUSTOMERS_TO_REFIT:
         try:
-            return with_baselines(frame, models.horizon_days, fitted=Baselines(models.horizon_days).fit(frame, start=models.baselines))[0]
+            refitted = Baselines(models.horizon_days).fit(frame, start=models.baselines)
+            return with_baselines(frame, models.horizon_days, fitted=refitted)[0]
         except ValueError:
             pass
     return with_baselines_of(models, frame)
