@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from features.cli import app, fail
-from serving.settings import ServingSettings
+from serving.settings import ServingSettings, service_workers
 
 SERVICE = "serving.service:CustomerInsight"
 BENTOFILE = Path(__file__).resolve().parents[1] / "bentofile.yaml"
@@ -39,6 +39,7 @@ def serve(
         os.environ["INSIGHT_ALLOW_NO_AUTH"] = "1"
     try:
         ServingSettings.from_env().require_auth_decision()
+        service_workers()
     except ValueError as exc:
         fail(str(exc))
     target = SERVICE

@@ -79,3 +79,15 @@ def test_insight_serve_refuses_to_start_without_a_key(monkeypatch: pytest.Monkey
     result = CliRunner().invoke(app, ["serve", "--port", "3999"])
     assert result.exit_code == 2
     assert "no API key configured" in result.output and "--no-auth" in result.output
+
+
+def test_insight_serve_refuses_a_bad_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    monkeypatch.setenv("INSIGHT_API_KEYS", "k")
+    monkeypatch.setenv("INSIGHT_WORKERS", "abc")
+    result = CliRunner().invoke(app, ["serve", "--port", "3999"])
+    assert result.exit_code == 2
+    assert "INSIGHT_WORKERS: must be a whole number" in result.output
