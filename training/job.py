@@ -20,7 +20,7 @@ from training.config import TrainConfig
 from training.drift import FeatureReference
 from training.evaluation import best_candidate, candidate_predictions, evaluation_table
 from training.examples import Examples, build_examples, groups
-from training.models.churn import ChurnModel
+from training.models.churn import BLEND_METHODS, METHODS as CHURN_METHODS, ChurnModel
 from training.models.clv import ClvModel
 from training.models.next_purchase import COUNT_METHODS, NextPurchaseModel
 from training.segmentation import SegmentationModel
@@ -79,7 +79,7 @@ def validate_candidates(examples: Examples, config: TrainConfig, params: dict[st
     valid = examples.valid
     candidates = candidate_predictions(valid, config.horizon_days)
     candidates["orders"]["gbm"] = next_purchase.expected_orders(valid)
-    candidates["churn"]["gbm"] = churn.predict_proba(valid)
+    candidates["churn"].update(churn.candidate_probabilities(valid, ("gbm", *BLEND_METHODS)))
     candidates["clv"]["gbm"] = clv.predict(valid)
     table = evaluation_table(valid, candidates)
     predictions = pd.DataFrame(
@@ -99,7 +99,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     table, predictions = validate_candidates(examples, config, params)
     choices = {
         "orders": best_candidate(table, "orders", COUNT_METHODS),
-        "churn": best_candidate(table, "churn", ("gbm", "bgnbd", "pnbd")),
+        "churn": best_candidate(table, "churn", CHURN_METHODS),
         "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
     }
     full = examples.full

@@ -60,6 +60,7 @@ def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, example
     run = tracking.get_run(run_id)
     assert run.data.params["data_rows"] == str(len(base))
     assert any(k.startswith("churn.gbm.roc_auc") for k in run.data.metrics)
+    assert any(k.startswith("churn.gbm_pnbd.roc_auc") for k in run.data.metrics)
     artifacts = {a.path for a in tracking.list_artifacts(run_id, "plots")}
     assert "plots/churn_gains.png" in artifacts and "plots/segments.png" in artifacts
 

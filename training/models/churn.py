@@ -4,6 +4,12 @@ LightGBM boosted from the BG/NBD probability of no purchase, then calibrated wit
 regression fitted on out-of-fold predictions (customers grouped, so one customer's stacked
 snapshots never sit on both sides of a fold), as scikit-learn's CalibratedClassifierCV does with
 `ensemble=False`.
+
+Methods: `gbm` (that model), `bgnbd` / `pnbd` (the baselines' P(no purchase) as they are) and
+`gbm_pnbd`, the equal-weight mean of the calibrated model and Pareto/NBD. Like the orders task's
+`btyd_mean`, two forecasters with different errors average into one better than either (Bates &
+Granger, 1969); on thin single-cohort data such as CDNOW it is what beats both, and the job picks
+it only when it validates best. A mean of two calibrated probabilities stays a probability.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from training.models.gbm import GbmModel
 
 BASELINE_COLUMN = "bgnbd_p_no_purchase"
 BASELINE_METHODS = {"bgnbd": "bgnbd_p_purchase", "pnbd": "pnbd_p_purchase"}
+BLEND_METHODS = {"gbm_pnbd": "pnbd"}
+METHODS = ("gbm", *BLEND_METHODS, *BASELINE_METHODS)
 
 
 class ChurnModel:
-    """Calibrated P(churn) = P(no purchase in the horizon); `method` gbm, bgnbd or pnbd."""
+    """Calibrated P(churn) = P(no purchase in the horizon); `method` one of METHODS."""
 
     def __init__(
         self,
@@ -33,8 +41,8 @@ class ChurnModel:
         calibration_folds: int = 2,
         random_state: int = 0,
     ) -> None:
-        if method not in ("gbm", *BASELINE_METHODS):
-            raise ValueError(f"method must be gbm, bgnbd or pnbd; got {method!r}")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
         if calibration_folds < 2:
             raise ValueError("calibration_folds must be at least 2")
         self.method = method
@@ -65,15 +73,36 @@ class ChurnModel:
         return self.model_.predict(frame)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of churn in the horizon."""
-        if self.method in BASELINE_METHODS:
-            return 1.0 - frame[BASELINE_METHODS[self.method]].to_numpy(dtype=float)
-        return self.calibrator_.predict(self.predict_uncalibrated(frame))
+        """Probability of churn in the horizon, by `method`."""
+        return self.candidate_probabilities(frame, (self.method,))[self.method]
+
+    def candidate_probabilities(self, frame: pd.DataFrame, methods: tuple[str, ...] = METHODS) -> dict[str, np.ndarray]:
+        """P(churn) of each of `methods` from one fitted model, for the job to compare on validation."""
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown churn method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+        out: dict[str, np.ndarray] = {}
+        model = None
+        if any(m not in BASELINE_METHODS for m in methods):
+            model = self.calibrator_.predict(self.predict_uncalibrated(frame))
+        for method in methods:
+            if method == "gbm":
+                out[method] = model
+            elif method in BLEND_METHODS:
+                out[method] = 0.5 * (model + _baseline_churn(frame, BLEND_METHODS[method]))
+            else:
+                out[method] = _baseline_churn(frame, method)
+        return out
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Per-feature contributions to the churn log-odds."""
+        """Per-feature contributions to the LightGBM model's churn log-odds (for `gbm_pnbd`, the
+        model half of the blend)."""
         return self.model_.contributions(frame)
 
     @property
     def feature_names_(self) -> list[str]:
         return self.model_.feature_names_
+
+
+def _baseline_churn(frame: pd.DataFrame, method: str) -> np.ndarray:
+    return 1.0 - frame[BASELINE_METHODS[method]].to_numpy(dtype=float)
