@@ -132,7 +132,9 @@ def spark_session(
 
 
 def _connect_duckdb(memory_limit: str | None) -> ibis.BaseBackend:
-    config = {"threads": _available_cores()}
+    # Every result that needs an order is sorted explicitly (ORDER BY, or `to_frame` for
+    # feature tables), so DuckDB need not keep scan order, which frees its parallel operators.
+    config = {"threads": _available_cores(), "preserve_insertion_order": False}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
     return ibis.duckdb.connect(**config)
