@@ -41,10 +41,11 @@ def pandas_features(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     orders = _orders(history)
     per_customer = _order_features(orders, as_of_day, _channels(history))
     day_stats = _day_features(orders, as_of_day)
-    products = _product_features(history)
+    products = _product_features(history, as_of)
     table = per_customer.join(day_stats, how="inner").join(products, how="left")
-    channel_names = [name for name in table.columns if name.startswith("channel_share_")]
-    table = table[[*FEATURE_COLUMNS, *sorted(channel_names)]].astype("float64")
+    shares = sorted(name for name in table.columns if name.startswith("channel_share_"))
+    recent = sorted(name for name in table.columns if name.startswith("channel_90d_"))
+    table = table[[*FEATURE_COLUMNS, *shares, *recent]].astype("float64")
     return table.sort_index().rename_axis("customer_id").reset_index()
 
 
@@ -99,12 +100,20 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
     earlier = (day > as_of_day - 180) & (day <= as_of_day - 90)
     columns["in_before_90"] = purchase & earlier
     columns["value_before_90"] = value.where(earlier, 0.0)
+    recent = purchase & (day > as_of_day - 90)
+    columns["recent_purchase_value"] = value.where(recent, 0.0)
+    columns["decayed"] = np.exp2(-(as_of_day - day) / 90).where(purchase, 0.0)
+    columns["recent_return"] = orders["is_return"] & (day > as_of_day - 90)
+    columns["return_day"] = day.where(orders["is_return"])
     for channel, name in channels.items():
-        columns[name] = purchase & (orders["channel"] == channel).fillna(False)
+        in_channel = (orders["channel"] == channel).fillna(False)
+        columns[name] = purchase & in_channel
+        columns["recent_" + name] = recent & in_channel
     frame = pd.DataFrame(columns).assign(customer_id=orders["customer_id"])
     grouped = frame.groupby("customer_id", sort=False, observed=True)
     sums = grouped[[name for name in columns if name not in (
-        "purchase_day", "purchase_value", "purchase_lines", "purchase_quantity", "purchase_month_index")]].sum()
+        "purchase_day", "purchase_value", "purchase_lines", "purchase_quantity", "purchase_month_index",
+        "return_day")]].sum()
     out = pd.DataFrame(index=sums.index)
     purchases = sums["purchase"]
     out["recency_days"] = as_of_day - grouped["purchase_day"].max()
@@ -128,8 +137,17 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
     out["nov_dec_spend_share"] = sums["festive_value"] / grouped["purchase_value"].sum(min_count=1)
     out["active_months"] = grouped["purchase_month_index"].nunique()
     out["month_concentration"] = _month_concentration(orders[purchase], purchases)
+    recent_purchases = sums["in_90"].replace(0, np.nan)
+    out["order_value_ratio_90d"] = (sums["recent_purchase_value"] / recent_purchases) / grouped["purchase_value"].mean()
+    out["orders_decayed_90d"] = sums["decayed"]
+    out["returns_90d"] = sums["recent_return"]
+    out["days_since_return"] = as_of_day - grouped["return_day"].max()
+    shift = 0.0
     for name in channels.values():
         out[name] = sums[name] / purchases
+        out["channel_90d_" + name.removeprefix("channel_share_")] = sums["recent_" + name] / recent_purchases
+        shift = shift + (out["channel_90d_" + name.removeprefix("channel_share_")] - out[name]).abs()
+    out["channel_shift_90d"] = shift / 2 if channels else np.nan
     return out[purchases > 0]
 
 
@@ -169,13 +187,22 @@ def _day_features(orders: pd.DataFrame, as_of_day: int) -> pd.DataFrame:
     out["btyd_recency"] = span
     out["btyd_T"] = as_of_day - stats["first_day"]
     out["btyd_monetary"] = (stats["repeat_value"] / repeats.replace(0, np.nan)).fillna(0.0)
+    last_value = days.loc[grouped["day"].idxmax(), ["customer_id", "value"]].set_index("customer_id")["value"]
+    out["last_day_value_ratio"] = last_value / grouped["value"].mean()
     return out
 
 
-def _product_features(history: pd.DataFrame) -> pd.DataFrame:
-    paid = history.loc[history["amount"] > 0, ["customer_id", "product_id", "category"]]
+def _product_features(history: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    paid = history.loc[history["amount"] > 0, ["customer_id", "product_id", "category", "timestamp"]]
+    window_start = pd.Timestamp(as_of, tz="UTC") - pd.Timedelta(days=179)
+    paid = paid.assign(recent_category=paid["category"].where(paid["timestamp"] >= window_start))
     counts = paid.groupby("customer_id", sort=False, observed=True).agg(
         distinct_products=("product_id", "nunique"),
         distinct_categories=("category", "nunique"),
+        distinct_categories_180d=("recent_category", "nunique"),
     )
-    return counts.replace(0, np.nan)
+    lifetime = counts["distinct_categories"]
+    counts["distinct_categories_180d"] = counts["distinct_categories_180d"].where(lifetime > 0)
+    counts["categories_180d_share"] = counts["distinct_categories_180d"] / lifetime.replace(0, np.nan)
+    counts[["distinct_products", "distinct_categories"]] = counts[["distinct_products", "distinct_categories"]].replace(0, np.nan)
+    return counts

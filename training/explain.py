@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.pipeline.shifts import RECENT_CHANNEL_PREFIX
 from training.job import CustomerModels
 
 
@@ -37,6 +38,16 @@ def _recency(row: pd.Series) -> str:
     return text
 
 
+def _unless_missing(feature: str, phrase: Callable[[float], str], missing: str) -> Callable[[pd.Series], str]:
+    """A phrase for the value of `feature`, or `missing` when it is NaN (the feature undefined)."""
+    def describe_value(row: pd.Series) -> str:
+        value = row[feature]
+        return missing if value is None or not np.isfinite(value) else phrase(value)
+    return describe_value
+
+
+_NO_RECENT_PURCHASE = "no purchase in the last 90 days"
+
 PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "recency_days": _recency,
     "overdue_ratio": lambda r: f"{r['overdue_ratio']:.1f}x overdue against the usual gap between orders",
@@ -59,6 +70,24 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "bgnbd_p_no_purchase": lambda r: f"BG/NBD gives {r['bgnbd_p_no_purchase']:.0%} chance of no order",
     "bgnbd_gg_spend": lambda r: f"BG/NBD x Gamma-Gamma expects {r['bgnbd_gg_spend']:,.2f} spend",
     "cal_nov_dec_share": lambda r: f"{r['cal_nov_dec_share']:.0%} of the coming window is November-December",
+    "order_value_ratio_90d": _unless_missing(
+        "order_value_ratio_90d", lambda v: f"orders of the last 90 days worth {v:.1f}x the usual order",
+        _NO_RECENT_PURCHASE),
+    "orders_decayed_90d": lambda r: f"recent order rate {r['orders_decayed_90d']:.2f} "
+                                    f"(orders weighted by age, halving every 90 days)",
+    "returns_90d": lambda r: f"{r['returns_90d']:.0f} returns in the last 90 days",
+    "days_since_return": _unless_missing(
+        "days_since_return", lambda v: f"last return {_days(v)} ago", "never returned anything"),
+    "channel_shift_90d": _unless_missing(
+        "channel_shift_90d", lambda v: f"channels of the last 90 days {v:.0%} different from the usual mix",
+        _NO_RECENT_PURCHASE),
+    "last_day_value_ratio": lambda r: f"last purchase worth {r['last_day_value_ratio']:.1f}x the usual purchase day",
+    "distinct_categories_180d": _unless_missing(
+        "distinct_categories_180d", lambda v: f"{v:.0f} categories bought in the last 180 days",
+        "no category data"),
+    "categories_180d_share": _unless_missing(
+        "categories_180d_share", lambda v: f"{v:.0%} of their categories bought in the last 180 days",
+        "no category data"),
 }
 
 
@@ -73,6 +102,10 @@ def describe(feature: str, row: pd.Series) -> str:
             return f"spent {row[feature]:,.2f} in the last {window[:-1]} days"
     if feature.startswith("channel_share_"):
         return f"{row[feature]:.0%} of orders through {feature.removeprefix('channel_share_')}"
+    if feature.startswith(RECENT_CHANNEL_PREFIX):
+        channel = feature.removeprefix(RECENT_CHANNEL_PREFIX)
+        return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
+                               _NO_RECENT_PURCHASE)(row)
     return f"{feature.replace('_', ' ')} = {row[feature]:.3g}"
 
 

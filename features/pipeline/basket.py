@@ -26,10 +26,10 @@ def aggregates(orders: ir.Table) -> dict[str, ir.Scalar]:
     }
 
 
-def line_aggregates(lines: ir.Table) -> ir.Table:
-    """One row per customer with a paid line: customer_id and LINE_FEATURES."""
+def line_aggregates(lines: ir.Table) -> dict[str, ir.Scalar]:
+    """Per-customer reductions over lines (grouped by customer) named as in LINE_FEATURES."""
     paid = lines.amount > 0
-    return lines.group_by("customer_id").aggregate(
-        distinct_products=lines.product_id.nunique(where=paid).nullif(0),
-        distinct_categories=lines.category.nunique(where=paid).nullif(0),
-    )
+    return {
+        "distinct_products": lines.product_id.nunique(where=paid).nullif(0),
+        "distinct_categories": lines.category.nunique(where=paid).nullif(0),
+    }

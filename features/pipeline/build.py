@@ -2,8 +2,8 @@
 
 Only lines with timestamp < as_of + 1 day (00:00 UTC) are read. Lines are aggregated to orders
 once; the per-customer features then come from three grouped passes that are joined on
-customer_id: orders (RFM, windows, basket, seasonality, channels), purchase days (gaps, BTYD) and
-paid lines (distinct products and categories). A customer is included when they have at least one
+customer_id: orders (RFM, windows, basket, seasonality, channels, recent shifts), purchase days
+(gaps, BTYD, the last day's value) and lines (distinct products and categories, recent ones). A customer is included when they have at least one
 purchase order (positive net value) on or before as_of; customers with only returns or zero-value
 orders are left out. Every feature is float64, NaN where a module docstring says it is undefined.
 """
@@ -18,14 +18,14 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from features.engine import resolve_backend
-from features.pipeline import basket, btyd, gaps, rfm, seasonality, windows
+from features.pipeline import basket, btyd, gaps, rfm, seasonality, shifts, windows
 from features.pipeline import channels as channel_mix
 from features.pipeline.dates import ONE_DAY, as_cutoff_date, day_number
 from features.pipeline.orders import lines_in_period, orders_from_lines
 from features.pipeline.purchase_days import purchase_days, with_previous_day
 from features.pipeline.source import Transactions, to_frame, transactions_table
 
-FEATURE_SCHEMA_VERSION = 1
+FEATURE_SCHEMA_VERSION = 2
 """Bump whenever a feature is added, removed or redefined: snapshots are stored per version."""
 
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -35,8 +35,10 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     *basket.FEATURES,
     *seasonality.FEATURES,
     *btyd.FEATURES,
+    *shifts.FEATURES,
 )
-"""Every feature column after customer_id, in output order; channel shares follow, sorted."""
+"""Every feature column after customer_id, in output order; the channel shares follow, sorted,
+then the recent channel shares in the same order."""
 
 
 def build_features(
@@ -91,7 +93,8 @@ def resolve_channel_columns(
 
 
 def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, str]) -> ir.Table:
-    """The feature table expression: customer_id, FEATURE_COLUMNS, then the channel shares."""
+    """The feature table expression: customer_id, FEATURE_COLUMNS, the channel shares, then the
+    recent channel shares."""
     as_of_day = day_number(as_of)
     history = lines_in_period(lines, None, as_of + ONE_DAY)
     orders = orders_from_lines(history)
@@ -101,17 +104,25 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
         **basket.aggregates(orders),
         **seasonality.aggregates(orders),
         **channel_mix.aggregates(orders, channel_columns),
+        **shifts.order_aggregates(orders, as_of_day, channel_columns),
     )
     per_customer = per_customer.filter(per_customer.orders > 0)
+    if not channel_columns:
+        per_customer = per_customer.mutate(**shifts.missing_channel_shift())
     days = with_previous_day(purchase_days(orders))
     day_stats = days.group_by("customer_id").aggregate(
         **gaps.aggregates(days, as_of_day),
         **btyd.count_aggregates(days, as_of_day),
         **btyd.monetary_aggregate(days),
+        **shifts.day_aggregates(days),
     )
-    products = basket.line_aggregates(history)
+    products = history.group_by("customer_id").aggregate(
+        **basket.line_aggregates(history),
+        **shifts.line_aggregates(history, as_of),
+    )
     joined = per_customer.join(day_stats, "customer_id").left_join(products, "customer_id")
-    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values()))
+    recent_channels = shifts.recent_channel_columns(channel_columns).values()
+    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels))
 
 
 def btyd_table(lines: ir.Table, as_of: dt.date, *, monetary: bool) -> ir.Table:

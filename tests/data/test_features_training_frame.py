@@ -23,6 +23,7 @@ from features.pipeline import (
 
 FINAL = dt.date(2024, 4, 30)
 CHANNELS = ["channel_share_app", "channel_share_market", "channel_share_store", "channel_share_web"]
+RECENT_CHANNELS = ["channel_90d_app", "channel_90d_market", "channel_90d_store", "channel_90d_web"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,7 @@ def test_column_layout(frame):
         "as_of",
         *FEATURE_COLUMNS,
         *CHANNELS,  # fixed from the data before the final cutoff: erin's "market" included
+        *RECENT_CHANNELS,
         *CALENDAR_COLUMNS,
         *LABEL_COLUMNS,
     ]

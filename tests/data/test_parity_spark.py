@@ -50,3 +50,8 @@ def test_training_frames_are_equal(transactions, spark_backend):
         build_training_frame(transactions, AS_OF, 90, n_cutoffs=2),
         build_training_frame(transactions, AS_OF, 90, n_cutoffs=2, backend=spark_backend),
     )
+
+
+def test_features_of_a_source_without_channels_or_categories_are_equal(transactions, spark_backend):
+    bare = transactions.assign(channel=None, category=None)
+    _assert_same(build_features(bare, AS_OF), build_features(bare, AS_OF, backend=spark_backend))

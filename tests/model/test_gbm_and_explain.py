@@ -59,3 +59,13 @@ def test_reasons_in_plain_words() -> None:
     assert describe("channel_share_app", row) == "75% of orders through app"
     assert describe("nov_dec_order_share", row) == "50% of orders in November-December"
     assert describe("odd_feature", row) == "odd feature = 1.23"
+
+
+def test_recent_change_reasons_say_when_a_feature_is_undefined() -> None:
+    row = pd.Series({"order_value_ratio_90d": 0.42, "channel_90d_store": 1.0, "days_since_return": float("nan"),
+                     "channel_shift_90d": float("nan"), "categories_180d_share": 1 / 3})
+    assert describe("order_value_ratio_90d", row) == "orders of the last 90 days worth 0.4x the usual order"
+    assert describe("channel_90d_store", row) == "100% of the last 90 days' orders through store"
+    assert describe("days_since_return", row) == "never returned anything"
+    assert describe("channel_shift_90d", row) == "no purchase in the last 90 days"
+    assert describe("categories_180d_share", row) == "33% of their categories bought in the last 180 days"
