@@ -40,12 +40,13 @@ def pandas_features(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     as_of_day = (pd.Timestamp(as_of, tz="UTC") - EPOCH).days
     orders = _orders(history)
     per_customer = _order_features(orders, as_of_day, _channels(history))
-    day_stats = _day_features(orders, as_of_day)
+    day_stats = _day_features(orders, as_of_day, _channels(history))
     products = _product_features(history, as_of)
     table = per_customer.join(day_stats, how="inner").join(products, how="left")
     shares = sorted(name for name in table.columns if name.startswith("channel_share_"))
     recent = sorted(name for name in table.columns if name.startswith("channel_90d_"))
-    table = table[[*FEATURE_COLUMNS, *shares, *recent]].astype("float64")
+    last = sorted(name for name in table.columns if name.startswith("channel_last_"))
+    table = table[[*FEATURE_COLUMNS, *shares, *recent, *last]].astype("float64")
     return table.sort_index().rename_axis("customer_id").reset_index()
 
 
@@ -157,9 +158,14 @@ def _month_concentration(purchases: pd.DataFrame, counts: pd.Series) -> pd.Serie
     return (shares**2).groupby(level="customer_id", observed=True).sum()
 
 
-def _day_features(orders: pd.DataFrame, as_of_day: int) -> pd.DataFrame:
-    purchases = orders.loc[orders["is_purchase"], ["customer_id", "day", "value"]]
-    days = purchases.groupby(["customer_id", "day"], observed=True).agg(value=("value", "sum")).reset_index()
+def _day_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, str]) -> pd.DataFrame:
+    purchases = orders.loc[orders["is_purchase"], ["customer_id", "day", "value", "channel"]]
+    last_names = {channel: "channel_last_" + name.removeprefix("channel_share_") for channel, name in channels.items()}
+    purchases = purchases.assign(**{name: (purchases["channel"] == channel).fillna(False).astype(float)
+                                    for channel, name in last_names.items()})
+    days = purchases.groupby(["customer_id", "day"], observed=True).agg(
+        value=("value", "sum"), **{name: (name, "mean") for name in last_names.values()}
+    ).reset_index()
     days["previous_day"] = days.groupby("customer_id", sort=False, observed=True)["day"].shift()
     days["gap"] = days["day"] - days["previous_day"]
     days["repeat_value"] = days["value"].where(days["previous_day"].notna())
@@ -187,8 +193,10 @@ def _day_features(orders: pd.DataFrame, as_of_day: int) -> pd.DataFrame:
     out["btyd_recency"] = span
     out["btyd_T"] = as_of_day - stats["first_day"]
     out["btyd_monetary"] = (stats["repeat_value"] / repeats.replace(0, np.nan)).fillna(0.0)
-    last_value = days.loc[grouped["day"].idxmax(), ["customer_id", "value"]].set_index("customer_id")["value"]
-    out["last_day_value_ratio"] = last_value / grouped["value"].mean()
+    last_day = days.loc[grouped["day"].idxmax()].set_index("customer_id")
+    out["last_day_value_ratio"] = last_day["value"] / grouped["value"].mean()
+    for name in last_names.values():
+        out[name] = last_day[name]
     return out
 
 

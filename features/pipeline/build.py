@@ -38,7 +38,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     *shifts.FEATURES,
 )
 """Every feature column after customer_id, in output order; the channel shares follow, sorted,
-then the recent channel shares in the same order."""
+then the recent and the last-day channel shares in the same order."""
 
 
 def build_features(
@@ -94,7 +94,7 @@ def resolve_channel_columns(
 
 def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, str]) -> ir.Table:
     """The feature table expression: customer_id, FEATURE_COLUMNS, the channel shares, then the
-    recent channel shares."""
+    recent and the last-day channel shares."""
     as_of_day = day_number(as_of)
     history = lines_in_period(lines, None, as_of + ONE_DAY)
     orders = orders_from_lines(history)
@@ -109,12 +109,13 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
     per_customer = per_customer.filter(per_customer.orders > 0)
     if not channel_columns:
         per_customer = per_customer.mutate(**shifts.missing_channel_shift())
-    days = with_previous_day(purchase_days(orders))
+    last_channels = shifts.last_channel_columns(channel_columns)
+    days = with_previous_day(purchase_days(orders, last_channels))
     day_stats = days.group_by("customer_id").aggregate(
         **gaps.aggregates(days, as_of_day),
         **btyd.count_aggregates(days, as_of_day),
         **btyd.monetary_aggregate(days),
-        **shifts.day_aggregates(days),
+        **shifts.day_aggregates(days, channel_columns),
     )
     products = history.group_by("customer_id").aggregate(
         **basket.line_aggregates(history),
@@ -122,7 +123,9 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
     )
     joined = per_customer.join(day_stats, "customer_id").left_join(products, "customer_id")
     recent_channels = shifts.recent_channel_columns(channel_columns).values()
-    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels))
+    return _float_columns(
+        joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels, *last_channels.values())
+    )
 
 
 def btyd_table(lines: ir.Table, as_of: dt.date, *, monetary: bool) -> ir.Table:

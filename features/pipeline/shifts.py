@@ -23,6 +23,8 @@ read the same when both halve. Windows are those of `windows` (cutoff day - N < 
   when the source has no channels.
 - channel_90d_<channel>: share of the last 90 days' purchase orders placed in the channel, one
   column per channel-share column (see `channels`); NaN without a purchase in the window.
+- channel_last_<channel>: share of the last purchase day's purchase orders placed in the channel
+  (1 or 0 when that day has one order): where the customer bought last.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ RECENT_DAYS = 90
 CATEGORY_DAYS = 180
 HALF_LIFE_DAYS = 90
 RECENT_CHANNEL_PREFIX = f"channel_{RECENT_DAYS}d_"
+LAST_CHANNEL_PREFIX = "channel_last_"
 
 ORDER_FEATURES: tuple[str, ...] = (
     f"order_value_ratio_{RECENT_DAYS}d",
@@ -58,10 +61,16 @@ FEATURES: tuple[str, ...] = ORDER_FEATURES + DAY_FEATURES + LINE_FEATURES
 
 def recent_channel_columns(channel_columns: dict[str, str]) -> dict[str, str]:
     """Channel -> its recent-share column, in the order of `channel_columns`."""
-    return {
-        channel: RECENT_CHANNEL_PREFIX + name.removeprefix(SHARE_PREFIX)
-        for channel, name in channel_columns.items()
-    }
+    return _renamed(channel_columns, RECENT_CHANNEL_PREFIX)
+
+
+def last_channel_columns(channel_columns: dict[str, str]) -> dict[str, str]:
+    """Channel -> its last-purchase-day share column, in the order of `channel_columns`."""
+    return _renamed(channel_columns, LAST_CHANNEL_PREFIX)
+
+
+def _renamed(channel_columns: dict[str, str], prefix: str) -> dict[str, str]:
+    return {channel: prefix + name.removeprefix(SHARE_PREFIX) for channel, name in channel_columns.items()}
 
 
 def order_aggregates(orders: ir.Table, as_of_day: int, channel_columns: dict[str, str]) -> dict[str, ir.Scalar]:
@@ -98,9 +107,14 @@ def missing_channel_shift() -> dict[str, ir.Value]:
     return {f"channel_shift_{RECENT_DAYS}d": ibis.null("float64")}
 
 
-def day_aggregates(days: ir.Table) -> dict[str, ir.Scalar]:
-    """Per-customer reductions over purchase days (grouped by customer): DAY_FEATURES."""
-    return {"last_day_value_ratio": safe_ratio(days.value.argmax(days.day), days.value.mean())}
+def day_aggregates(days: ir.Table, channel_columns: dict[str, str]) -> dict[str, ir.Scalar]:
+    """Per-customer reductions over purchase days (grouped by customer): DAY_FEATURES and the
+    last day's channel shares, which `days` carries as its `last_channel_columns` columns
+    (see `purchase_days`). A customer has one row per day, so the last day is unique."""
+    out = {"last_day_value_ratio": safe_ratio(days.value.argmax(days.day), days.value.mean())}
+    for name in last_channel_columns(channel_columns).values():
+        out[name] = days[name].argmax(days.day)
+    return out
 
 
 def line_aggregates(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Scalar]:

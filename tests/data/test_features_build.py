@@ -15,7 +15,8 @@ def test_output_columns_types_and_order(hand_features):
     frame = hand_features.reset_index()
     channels = ["channel_share_app", "channel_share_store", "channel_share_web"]
     recent = ["channel_90d_app", "channel_90d_store", "channel_90d_web"]
-    assert list(frame.columns) == ["customer_id", *FEATURE_COLUMNS, *channels, *recent]
+    last = ["channel_last_app", "channel_last_store", "channel_last_web"]
+    assert list(frame.columns) == ["customer_id", *FEATURE_COLUMNS, *channels, *recent, *last]
     assert (frame.drop(columns="customer_id").dtypes == "float64").all()
     assert frame["customer_id"].is_monotonic_increasing
 

@@ -12,7 +12,7 @@ def test_channel_columns_are_the_channels_seen_before_the_cutoff_sorted(hand_fea
     # erin's "market" channel appears only after the cutoff.
     channels = [c for c in hand_features.columns if c.startswith("channel_share_")]
     assert channels == ["channel_share_app", "channel_share_store", "channel_share_web"]
-    assert list(hand_features.columns[-6:-3]) == channels  # the recent shares follow
+    assert list(hand_features.columns[-9:-6]) == channels  # the recent and last-day shares follow
 
 
 def test_channel_shares_of_purchase_orders(hand_features):

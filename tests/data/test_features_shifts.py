@@ -48,7 +48,7 @@ def test_last_purchase_day_value_against_the_mean_day(hand_features):
 def test_recent_channel_shares_and_shift(hand_features):
     f = hand_features
     recent = ["channel_90d_app", "channel_90d_store", "channel_90d_web"]
-    assert list(f.columns[-3:]) == recent
+    assert list(f.columns[-6:-3]) == recent
     # alice: lifetime web 3/4 and store 1/4 (A2); the window holds only web orders (A3, A5).
     assert list(f.loc["alice", recent]) == [0, 0, 1]
     assert f.loc["alice", "channel_shift_90d"] == pytest.approx((abs(1 - 3 / 4) + abs(0 - 1 / 4)) / 2)
@@ -56,6 +56,29 @@ def test_recent_channel_shares_and_shift(hand_features):
     assert f.loc["carol", "channel_90d_app"] == pytest.approx(3 / 4)
     assert f.loc["carol", "channel_shift_90d"] == pytest.approx(0.0)
     assert f.loc["bob", recent].isna().all() and math.isnan(f.loc["bob", "channel_shift_90d"])
+
+
+def test_channel_of_the_last_purchase_day(hand_features):
+    f = hand_features
+    last = ["channel_last_app", "channel_last_store", "channel_last_web"]
+    assert list(f.columns[-3:]) == last
+    assert list(f.loc["alice", last]) == [0, 0, 1]  # A5 by web
+    assert list(f.loc["bob", last]) == [0, 1, 0]
+    assert list(f.loc["carol", last]) == [1, 0, 0]  # C5 on the cutoff day, by app
+
+
+def test_a_last_day_with_orders_in_two_channels_shares_it():
+    lines = pd.DataFrame(
+        [("P1", "pia", "2024-01-10 10:00", 20.0, "web"), ("P2", "pia", "2024-03-30 09:00", 15.0, "store"),
+         ("P3", "pia", "2024-03-30 18:00", 25.0, "app"), ("P4", "pia", "2024-03-30 19:00", 5.0, None)],
+        columns=["order_id", "customer_id", "timestamp", "amount", "channel"],
+    )
+    lines = to_canonical_frame(lines.assign(timestamp=pd.to_datetime(lines["timestamp"], utc=True)))
+    pia = build_features(lines, "2024-03-31").set_index("customer_id").loc["pia"]
+    # three purchase orders on the last day: one by store, one by app, one without a channel.
+    assert (pia["channel_last_app"], pia["channel_last_store"], pia["channel_last_web"]) == (
+        pytest.approx(1 / 3), pytest.approx(1 / 3), 0)
+    assert pia["last_day_value_ratio"] == pytest.approx(45 / ((20 + 45) / 2))
 
 
 def test_categories_of_the_last_180_days(hand_features):
@@ -94,7 +117,7 @@ def test_a_customer_narrowing_to_one_category_and_moving_to_the_store():
 def test_sources_without_categories_or_channels_give_nan(hand_transactions):
     bare = hand_transactions.assign(category=None, channel=None)
     f = build_features(bare, "2024-03-31").set_index("customer_id")
-    assert not [c for c in f.columns if c.startswith(("channel_share_", "channel_90d_"))]
+    assert not [c for c in f.columns if c.startswith(("channel_share_", "channel_90d_", "channel_last_"))]
     for column in ("distinct_categories_180d", "categories_180d_share", "channel_shift_90d"):
         assert f[column].isna().all(), column
     assert f.loc["alice", "order_value_ratio_90d"] == pytest.approx(40 / 60)

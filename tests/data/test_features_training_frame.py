@@ -24,6 +24,7 @@ from features.pipeline import (
 FINAL = dt.date(2024, 4, 30)
 CHANNELS = ["channel_share_app", "channel_share_market", "channel_share_store", "channel_share_web"]
 RECENT_CHANNELS = ["channel_90d_app", "channel_90d_market", "channel_90d_store", "channel_90d_web"]
+LAST_CHANNELS = ["channel_last_app", "channel_last_market", "channel_last_store", "channel_last_web"]
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,7 @@ def test_column_layout(frame):
         *FEATURE_COLUMNS,
         *CHANNELS,  # fixed from the data before the final cutoff: erin's "market" included
         *RECENT_CHANNELS,
+        *LAST_CHANNELS,
         *CALENDAR_COLUMNS,
         *LABEL_COLUMNS,
     ]

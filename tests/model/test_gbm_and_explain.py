@@ -63,9 +63,12 @@ def test_reasons_in_plain_words() -> None:
 
 def test_recent_change_reasons_say_when_a_feature_is_undefined() -> None:
     row = pd.Series({"order_value_ratio_90d": 0.42, "channel_90d_store": 1.0, "days_since_return": float("nan"),
-                     "channel_shift_90d": float("nan"), "categories_180d_share": 1 / 3})
+                     "channel_shift_90d": float("nan"), "categories_180d_share": 1 / 3,
+                     "channel_last_store": 1.0, "channel_last_web": 0.0})
     assert describe("order_value_ratio_90d", row) == "orders of the last 90 days worth 0.4x the usual order"
     assert describe("channel_90d_store", row) == "100% of the last 90 days' orders through store"
     assert describe("days_since_return", row) == "never returned anything"
     assert describe("channel_shift_90d", row) == "no purchase in the last 90 days"
     assert describe("categories_180d_share", row) == "33% of their categories bought in the last 180 days"
+    assert describe("channel_last_store", row) == "last purchase through store"
+    assert describe("channel_last_web", row) == "last purchase not through web"
