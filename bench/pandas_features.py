@@ -40,7 +40,7 @@ def pandas_features(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     as_of_day = (pd.Timestamp(as_of, tz="UTC") - EPOCH).days
     orders = _orders(history)
     per_customer = _order_features(orders, as_of_day, _channels(history))
-    day_stats = _day_features(orders, as_of_day, _channels(history))
+    day_stats = _day_features(orders, as_of_day)
     products = _product_features(history, as_of)
     table = per_customer.join(day_stats, how="inner").join(products, how="left")
     shares = sorted(name for name in table.columns if name.startswith("channel_share_"))
@@ -110,11 +110,12 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
         in_channel = (orders["channel"] == channel).fillna(False)
         columns[name] = purchase & in_channel
         columns["recent_" + name] = recent & in_channel
+        columns["day_in_" + name] = day.where(purchase & in_channel)
     frame = pd.DataFrame(columns).assign(customer_id=orders["customer_id"])
     grouped = frame.groupby("customer_id", sort=False, observed=True)
     sums = grouped[[name for name in columns if name not in (
         "purchase_day", "purchase_value", "purchase_lines", "purchase_quantity", "purchase_month_index",
-        "return_day")]].sum()
+        "return_day", *("day_in_" + name for name in channels.values()))]].sum()
     out = pd.DataFrame(index=sums.index)
     purchases = sums["purchase"]
     out["recency_days"] = as_of_day - grouped["purchase_day"].max()
@@ -149,6 +150,9 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
         out["channel_90d_" + name.removeprefix("channel_share_")] = sums["recent_" + name] / recent_purchases
         shift = shift + (out["channel_90d_" + name.removeprefix("channel_share_")] - out[name]).abs()
     out["channel_shift_90d"] = shift / 2 if channels else np.nan
+    last_day = grouped["purchase_day"].max()
+    for name in channels.values():
+        out["channel_last_" + name.removeprefix("channel_share_")] = (grouped["day_in_" + name].max() == last_day).astype(float)
     return out[purchases > 0]
 
 
@@ -158,14 +162,9 @@ def _month_concentration(purchases: pd.DataFrame, counts: pd.Series) -> pd.Serie
     return (shares**2).groupby(level="customer_id", observed=True).sum()
 
 
-def _day_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, str]) -> pd.DataFrame:
-    purchases = orders.loc[orders["is_purchase"], ["customer_id", "day", "value", "channel"]]
-    last_names = {channel: "channel_last_" + name.removeprefix("channel_share_") for channel, name in channels.items()}
-    purchases = purchases.assign(**{name: (purchases["channel"] == channel).fillna(False).astype(float)
-                                    for channel, name in last_names.items()})
-    days = purchases.groupby(["customer_id", "day"], observed=True).agg(
-        value=("value", "sum"), **{name: (name, "mean") for name in last_names.values()}
-    ).reset_index()
+def _day_features(orders: pd.DataFrame, as_of_day: int) -> pd.DataFrame:
+    purchases = orders.loc[orders["is_purchase"], ["customer_id", "day", "value"]]
+    days = purchases.groupby(["customer_id", "day"], observed=True).agg(value=("value", "sum")).reset_index()
     days["previous_day"] = days.groupby("customer_id", sort=False, observed=True)["day"].shift()
     days["gap"] = days["day"] - days["previous_day"]
     days["repeat_value"] = days["value"].where(days["previous_day"].notna())
@@ -193,10 +192,8 @@ def _day_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, str]
     out["btyd_recency"] = span
     out["btyd_T"] = as_of_day - stats["first_day"]
     out["btyd_monetary"] = (stats["repeat_value"] / repeats.replace(0, np.nan)).fillna(0.0)
-    last_day = days.loc[grouped["day"].idxmax()].set_index("customer_id")
-    out["last_day_value_ratio"] = last_day["value"] / grouped["value"].mean()
-    for name in last_names.values():
-        out[name] = last_day[name]
+    last_value = days.loc[grouped["day"].idxmax(), ["customer_id", "value"]].set_index("customer_id")["value"]
+    out["last_day_value_ratio"] = last_value / grouped["value"].mean()
     return out
 
 

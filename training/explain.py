@@ -104,10 +104,7 @@ def describe(feature: str, row: pd.Series) -> str:
         return f"{row[feature]:.0%} of orders through {feature.removeprefix('channel_share_')}"
     if feature.startswith(LAST_CHANNEL_PREFIX):
         channel = feature.removeprefix(LAST_CHANNEL_PREFIX)
-        share = row[feature]
-        if 0 < share < 1:
-            return f"{share:.0%} of the last purchase day's orders through {channel}"
-        return f"last purchase {'not ' if share == 0 else ''}through {channel}"
+        return f"last purchase {'not ' if row[feature] == 0 else ''}through {channel}"
     if feature.startswith(RECENT_CHANNEL_PREFIX):
         channel = feature.removeprefix(RECENT_CHANNEL_PREFIX)
         return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",

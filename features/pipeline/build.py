@@ -109,13 +109,12 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
     per_customer = per_customer.filter(per_customer.orders > 0)
     if not channel_columns:
         per_customer = per_customer.mutate(**shifts.missing_channel_shift())
-    last_channels = shifts.last_channel_columns(channel_columns)
-    days = with_previous_day(purchase_days(orders, last_channels))
+    days = with_previous_day(purchase_days(orders))
     day_stats = days.group_by("customer_id").aggregate(
         **gaps.aggregates(days, as_of_day),
         **btyd.count_aggregates(days, as_of_day),
         **btyd.monetary_aggregate(days),
-        **shifts.day_aggregates(days, channel_columns),
+        **shifts.day_aggregates(days),
     )
     products = history.group_by("customer_id").aggregate(
         **basket.line_aggregates(history),
@@ -123,9 +122,8 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
     )
     joined = per_customer.join(day_stats, "customer_id").left_join(products, "customer_id")
     recent_channels = shifts.recent_channel_columns(channel_columns).values()
-    return _float_columns(
-        joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels, *last_channels.values())
-    )
+    last_channels = shifts.last_channel_columns(channel_columns).values()
+    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels, *last_channels))
 
 
 def btyd_table(lines: ir.Table, as_of: dt.date, *, monetary: bool) -> ir.Table:

@@ -10,27 +10,19 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from features.pipeline.ratios import safe_ratio
 
-
-def purchase_days(orders: ir.Table, channel_columns: dict[str, str] | None = None) -> ir.Table:
-    """One row per (customer_id, day) with at least one purchase order, with the day's `value`
-    and, for each entry of `channel_columns` (channel -> column), the share of the day's purchase
-    orders placed in that channel.
+def purchase_days(orders: ir.Table) -> ir.Table:
+    """One row per (customer_id, day) with at least one purchase order, with the day's `value`.
 
     Grouped from `orders` itself rather than a filtered copy, so the engine computes orders once
     for these days and for the per-customer order features.
     """
     purchase = orders.is_purchase
-    channel_columns = channel_columns or {}
     days = orders.group_by(["customer_id", "day"]).aggregate(
         value=orders.value.sum(where=purchase),
         purchases=orders.count(where=purchase),
-        **{name: orders.count(where=purchase & orders.channel.identical_to(channel))
-           for channel, name in channel_columns.items()},
     )
-    shares = {name: safe_ratio(days[name], days.purchases) for name in channel_columns.values()}
-    return days.filter(days.purchases > 0).select("customer_id", "day", "value", **shares)
+    return days.filter(days.purchases > 0).select("customer_id", "day", "value")
 
 
 def with_previous_day(days: ir.Table) -> ir.Table:

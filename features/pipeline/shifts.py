@@ -23,8 +23,9 @@ read the same when both halve. Windows are those of `windows` (cutoff day - N < 
   when the source has no channels.
 - channel_90d_<channel>: share of the last 90 days' purchase orders placed in the channel, one
   column per channel-share column (see `channels`); NaN without a purchase in the window.
-- channel_last_<channel>: share of the last purchase day's purchase orders placed in the channel
-  (1 or 0 when that day has one order): where the customer bought last.
+- channel_last_<channel>: 1 when the customer's last purchase day has a purchase order in the
+  channel, else 0: where the customer bought last (a day with orders in two channels gives 1 to
+  both; days, not timestamps, so sources with dates only have no ties to break).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def recent_channel_columns(channel_columns: dict[str, str]) -> dict[str, str]:
 
 
 def last_channel_columns(channel_columns: dict[str, str]) -> dict[str, str]:
-    """Channel -> its last-purchase-day share column, in the order of `channel_columns`."""
+    """Channel -> its last-purchase-day column, in the order of `channel_columns`."""
     return _renamed(channel_columns, LAST_CHANNEL_PREFIX)
 
 
@@ -74,8 +75,8 @@ def _renamed(channel_columns: dict[str, str], prefix: str) -> dict[str, str]:
 
 
 def order_aggregates(orders: ir.Table, as_of_day: int, channel_columns: dict[str, str]) -> dict[str, ir.Scalar]:
-    """Per-customer reductions over `orders` (grouped by customer): ORDER_FEATURES and the
-    recent channel shares."""
+    """Per-customer reductions over `orders` (grouped by customer): ORDER_FEATURES, the recent
+    channel shares and the last purchase day's channels."""
     purchase = orders.is_purchase
     recent = orders.day > as_of_day - RECENT_DAYS
     recent_purchase = purchase & recent
@@ -99,6 +100,10 @@ def order_aggregates(orders: ir.Table, as_of_day: int, channel_columns: dict[str
         shifts.append((recent_share - lifetime_share).abs())
     if shifts:
         out[f"channel_shift_{RECENT_DAYS}d"] = functools.reduce(operator.add, shifts) / 2
+    last_day = orders.day.max(where=purchase)
+    for channel, name in last_channel_columns(channel_columns).items():
+        in_channel = orders.channel.identical_to(channel)
+        out[name] = (orders.day.max(where=purchase & in_channel) == last_day).fill_null(False).cast("int8")
     return out
 
 
@@ -107,14 +112,10 @@ def missing_channel_shift() -> dict[str, ir.Value]:
     return {f"channel_shift_{RECENT_DAYS}d": ibis.null("float64")}
 
 
-def day_aggregates(days: ir.Table, channel_columns: dict[str, str]) -> dict[str, ir.Scalar]:
-    """Per-customer reductions over purchase days (grouped by customer): DAY_FEATURES and the
-    last day's channel shares, which `days` carries as its `last_channel_columns` columns
-    (see `purchase_days`). A customer has one row per day, so the last day is unique."""
-    out = {"last_day_value_ratio": safe_ratio(days.value.argmax(days.day), days.value.mean())}
-    for name in last_channel_columns(channel_columns).values():
-        out[name] = days[name].argmax(days.day)
-    return out
+def day_aggregates(days: ir.Table) -> dict[str, ir.Scalar]:
+    """Per-customer reductions over purchase days (grouped by customer): DAY_FEATURES. A customer
+    has one row per day, so the last day is unique."""
+    return {"last_day_value_ratio": safe_ratio(days.value.argmax(days.day), days.value.mean())}
 
 
 def line_aggregates(lines: ir.Table, as_of: dt.date) -> dict[str, ir.Scalar]:

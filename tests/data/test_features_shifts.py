@@ -67,17 +67,18 @@ def test_channel_of_the_last_purchase_day(hand_features):
     assert list(f.loc["carol", last]) == [1, 0, 0]  # C5 on the cutoff day, by app
 
 
-def test_a_last_day_with_orders_in_two_channels_shares_it():
+def test_a_last_day_with_orders_in_two_channels_marks_both():
     lines = pd.DataFrame(
         [("P1", "pia", "2024-01-10 10:00", 20.0, "web"), ("P2", "pia", "2024-03-30 09:00", 15.0, "store"),
-         ("P3", "pia", "2024-03-30 18:00", 25.0, "app"), ("P4", "pia", "2024-03-30 19:00", 5.0, None)],
+         ("P3", "pia", "2024-03-30 18:00", 25.0, "app"), ("P4", "pia", "2024-03-30 19:00", 5.0, None),
+         ("P5", "pia", "2024-03-31 10:00", -8.0, "web")],
         columns=["order_id", "customer_id", "timestamp", "amount", "channel"],
     )
     lines = to_canonical_frame(lines.assign(timestamp=pd.to_datetime(lines["timestamp"], utc=True)))
     pia = build_features(lines, "2024-03-31").set_index("customer_id").loc["pia"]
-    # three purchase orders on the last day: one by store, one by app, one without a channel.
-    assert (pia["channel_last_app"], pia["channel_last_store"], pia["channel_last_web"]) == (
-        pytest.approx(1 / 3), pytest.approx(1 / 3), 0)
+    # the last purchase day has orders by store, by app and without a channel; the web return
+    # on the cutoff day is no purchase.
+    assert (pia["channel_last_app"], pia["channel_last_store"], pia["channel_last_web"]) == (1, 1, 0)
     assert pia["last_day_value_ratio"] == pytest.approx(45 / ((20 + 45) / 2))
 
 
