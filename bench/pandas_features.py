@@ -101,10 +101,11 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
     earlier = (day > as_of_day - 180) & (day <= as_of_day - 90)
     columns["in_before_90"] = purchase & earlier
     columns["value_before_90"] = value.where(earlier, 0.0)
-    recent = purchase & (day > as_of_day - 90)
+    in_recent = day > as_of_day - 90
+    recent = purchase & in_recent
     columns["recent_purchase_value"] = value.where(recent, 0.0)
     columns["decayed"] = np.exp2(-(as_of_day - day) / 90).where(purchase, 0.0)
-    columns["recent_return"] = orders["is_return"] & (day > as_of_day - 90)
+    columns["recent_return"] = orders["is_return"] & in_recent
     columns["return_day"] = day.where(orders["is_return"])
     for channel, name in channels.items():
         in_channel = (orders["channel"] == channel).fillna(False)
@@ -145,14 +146,14 @@ def _order_features(orders: pd.DataFrame, as_of_day: int, channels: dict[str, st
     out["returns_90d"] = sums["recent_return"]
     out["days_since_return"] = as_of_day - grouped["return_day"].max()
     shift = 0.0
-    for name in channels.values():
-        out[name] = sums[name] / purchases
-        out["channel_90d_" + name.removeprefix("channel_share_")] = sums["recent_" + name] / recent_purchases
-        shift = shift + (out["channel_90d_" + name.removeprefix("channel_share_")] - out[name]).abs()
-    out["channel_shift_90d"] = shift / 2 if channels else np.nan
     last_day = grouped["purchase_day"].max()
     for name in channels.values():
-        out["channel_last_" + name.removeprefix("channel_share_")] = (grouped["day_in_" + name].max() == last_day).astype(float)
+        slug = name.removeprefix("channel_share_")
+        out[name] = sums[name] / purchases
+        out["channel_90d_" + slug] = sums["recent_" + name] / recent_purchases
+        shift = shift + (out["channel_90d_" + slug] - out[name]).abs()
+        out["channel_last_" + slug] = (grouped["day_in_" + name].max() == last_day).astype(float)
+    out["channel_shift_90d"] = shift / 2 if channels else np.nan
     return out[purchases > 0]
 
 

@@ -3,9 +3,9 @@
 Only lines with timestamp < as_of + 1 day (00:00 UTC) are read. Lines are aggregated to orders
 once; the per-customer features then come from three grouped passes that are joined on
 customer_id: orders (RFM, windows, basket, seasonality, channels, recent shifts), purchase days
-(gaps, BTYD, the last day's value) and lines (distinct products and categories, recent ones). A customer is included when they have at least one
-purchase order (positive net value) on or before as_of; customers with only returns or zero-value
-orders are left out. Every feature is float64, NaN where a module docstring says it is undefined.
+(gaps, BTYD, the last day's value) and lines (distinct products and categories, recent ones). A
+customer is included when they have at least one purchase order (positive net value) on or
+before as_of; customers with only returns or zero-value orders are left out. Every feature is float64, NaN where a module docstring says it is undefined.
 """
 
 from __future__ import annotations

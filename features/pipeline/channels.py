@@ -48,9 +48,11 @@ def channel_columns(channels: Iterable[str]) -> dict[str, str]:
 
 def aggregates(orders: ir.Table, columns: dict[str, str]) -> dict[str, ir.Scalar]:
     """Per-customer channel shares over `orders` (grouped by customer), one per entry of `columns`."""
-    purchase = orders.is_purchase
-    purchases = orders.count(where=purchase)
-    return {
-        name: safe_ratio(orders.count(where=purchase & orders.channel.identical_to(channel)), purchases)
-        for channel, name in columns.items()
-    }
+    return {name: purchase_share(orders, channel, orders.is_purchase) for channel, name in columns.items()}
+
+
+def purchase_share(orders: ir.Table, channel: str, purchases: ir.BooleanColumn) -> ir.Scalar:
+    """Share of the orders selected by `purchases` placed in `channel` (grouped by customer);
+    null when none is selected."""
+    return safe_ratio(orders.count(where=purchases & orders.channel.identical_to(channel)),
+                      orders.count(where=purchases))

@@ -39,6 +39,7 @@ import ibis
 import ibis.expr.types as ir
 
 from features.pipeline.channels import PREFIX as SHARE_PREFIX
+from features.pipeline.channels import purchase_share
 from features.pipeline.dates import utc_midnight
 from features.pipeline.ratios import safe_ratio
 
@@ -80,7 +81,6 @@ def order_aggregates(orders: ir.Table, as_of_day: int, channel_columns: dict[str
     purchase = orders.is_purchase
     recent = orders.day > as_of_day - RECENT_DAYS
     recent_purchase = purchase & recent
-    recent_purchases = orders.count(where=recent_purchase)
     age = as_of_day - orders.day
     out: dict[str, ir.Scalar] = {
         f"order_value_ratio_{RECENT_DAYS}d": safe_ratio(
@@ -90,20 +90,17 @@ def order_aggregates(orders: ir.Table, as_of_day: int, channel_columns: dict[str
         f"returns_{RECENT_DAYS}d": orders.count(where=orders.is_return & recent),
         "days_since_return": as_of_day - orders.day.max(where=orders.is_return),
     }
-    purchases = orders.count(where=purchase)
+    last_day = orders.day.max(where=purchase)
+    recent_names, last_names = recent_channel_columns(channel_columns), last_channel_columns(channel_columns)
     shifts = []
-    for channel, name in recent_channel_columns(channel_columns).items():
-        in_channel = orders.channel.identical_to(channel)
-        recent_share = safe_ratio(orders.count(where=recent_purchase & in_channel), recent_purchases)
-        lifetime_share = safe_ratio(orders.count(where=purchase & in_channel), purchases)
-        out[name] = recent_share
-        shifts.append((recent_share - lifetime_share).abs())
+    for channel in channel_columns:
+        recent_share = purchase_share(orders, channel, recent_purchase)
+        out[recent_names[channel]] = recent_share
+        shifts.append((recent_share - purchase_share(orders, channel, purchase)).abs())
+        last_in_channel = orders.day.max(where=purchase & orders.channel.identical_to(channel))
+        out[last_names[channel]] = (last_in_channel == last_day).fill_null(False).cast("int8")
     if shifts:
         out[f"channel_shift_{RECENT_DAYS}d"] = functools.reduce(operator.add, shifts) / 2
-    last_day = orders.day.max(where=purchase)
-    for channel, name in last_channel_columns(channel_columns).items():
-        in_channel = orders.channel.identical_to(channel)
-        out[name] = (orders.day.max(where=purchase & in_channel) == last_day).fill_null(False).cast("int8")
     return out
 
 
