@@ -128,11 +128,9 @@ def features(
     from features.atomic import atomic_file
     from features.pipeline import build_features, save_snapshot
 
-    if not transactions.exists():
-        fail(f"{transactions}: no transactions here; run `insight ingest` first")
     try:
         table = build_features(transactions, as_of.date(), engine=engine)
-    except ValueError as exc:
+    except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     with atomic_file(out) as tmp:
         table.to_parquet(tmp, index=False)

@@ -60,18 +60,30 @@ def resolve_backend(engine: str, backend: ibis.BaseBackend | None) -> ibis.BaseB
     return backend
 
 
-def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str]) -> ir.Table:
-    """Register a Parquet file or a directory of Parquet files with `backend`, without loading it.
+def parquet_source(path: str | os.PathLike[str]) -> Path:
+    """The Parquet file or directory of Parquet files at `path`, checked to exist and hold data.
 
-    A directory holding the canonical `transactions.parquet` is read through that file.
+    A directory holding the canonical `transactions.parquet` resolves to that file. A missing path or
+    a directory without a `.parquet` file raises FileNotFoundError saying what to run.
     """
     from features.schema import TRANSACTIONS_FILE
 
     source = Path(path)
     if not source.exists():
-        raise FileNotFoundError(f"no Parquet data at '{source}'")
+        raise FileNotFoundError(f"no Parquet data at '{source}': nothing is there; run `insight ingest` first")
     if source.is_dir() and (source / TRANSACTIONS_FILE).exists():
-        source = source / TRANSACTIONS_FILE
+        return source / TRANSACTIONS_FILE
+    if source.is_dir() and next(source.rglob("*.parquet"), None) is None:
+        raise FileNotFoundError(
+            f"no Parquet data at '{source}': the directory holds no .parquet file; run `insight ingest` "
+            "first and pass its output directory"
+        )
+    return source
+
+
+def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str]) -> ir.Table:
+    """Register a Parquet file or a directory of Parquet files with `backend`, without loading it."""
+    source = parquet_source(path)
     if source.is_dir() and backend.name == "duckdb":
         return backend.read_parquet(str(source / "**" / "*.parquet"))
     return backend.read_parquet(str(source))
@@ -134,10 +146,13 @@ def spark_session(
 def _connect_duckdb(memory_limit: str | None) -> ibis.BaseBackend:
     # Every result that needs an order is sorted explicitly (ORDER BY, or `to_frame` for
     # feature tables), so DuckDB need not keep scan order, which frees its parallel operators.
+    # Its progress bar would write into batch logs and notebooks; the CLIs report progress themselves.
     config = {"threads": _available_cores(), "preserve_insertion_order": False}
     if memory_limit is not None:
         config["memory_limit"] = memory_limit
-    return ibis.duckdb.connect(**config)
+    backend = ibis.duckdb.connect(**config)
+    backend.con.execute("SET enable_progress_bar = false")
+    return backend
 
 
 def _available_cores() -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.engine import parquet_source
 from features.pipeline import save_snapshot
 from training.champions import Champions, load_champions
 from training.config import snapshot_root
@@ -69,6 +70,7 @@ def run_batch(
     if chunk_customers < 1:
         raise ValueError("chunk_customers must be at least 1")
     began = time.perf_counter()
+    parquet_source(transactions)
     champions = champions or load_champions()
     models = champions.models
     frame = scoring_frame(Path(transactions), models, as_of, engine=engine)

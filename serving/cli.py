@@ -96,8 +96,6 @@ def score(
     the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
     for the scoring service, features are checked for drift, and the run is logged to MLflow.
     """
-    if not transactions.exists():
-        fail(f"{transactions}: no transactions here; run `insight ingest` first")
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
            console=Console(soft_wrap=True, highlight=False))
 

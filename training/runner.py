@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.engine import parquet_source
 from features.pipeline import build_labels
 from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table
@@ -27,9 +28,7 @@ class TrainingRun:
 
 def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
     """The canonical transactions up to the end of `as_of` (later rows are never read)."""
-    path = Path(transactions)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no transactions here; run `insight ingest` first")
+    path = parquet_source(transactions)
     end = pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
     frame = pd.read_parquet(path, filters=[("timestamp", "<", end)])
     if frame.empty:

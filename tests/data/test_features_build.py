@@ -74,3 +74,16 @@ def test_invalid_inputs_say_what_to_do(hand_transactions, tmp_path):
         build_features(hand_transactions, "2024-03-31", channels="web")
     with pytest.raises(ValueError, match="apply to engine='spark' only"):
         connect("duckdb", spark_master="local[2]")
+
+
+def test_duckdb_connection_settings():
+    from features.engine import connect
+
+    con = connect("duckdb", memory_limit="1GB").con
+    settings = dict(con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN "
+        "('enable_progress_bar', 'preserve_insertion_order', 'memory_limit')"
+    ).fetchall())
+    assert settings["enable_progress_bar"] == "false"
+    assert settings["preserve_insertion_order"] == "false"
+    assert settings["memory_limit"].startswith(("953", "1.0"))
