@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/models.py                       # both data sets
     .venv/bin/python bench/models.py --data cdnow
+    .venv/bin/python bench/models.py --data simulated --seed 7 --as-of 2023-09-30 --horizon-days 91
 
 Each data set is trained with `insight train` defaults (no tuning) on data up to the cutoff,
 into a throw-away MLflow store, then the champions and the baselines are scored on what happened
@@ -41,15 +42,21 @@ class Case:
 CASES = {
     "cdnow": Case("cdnow", dt.date(1997, 12, 31), 182, "CDNOW master log, trained as of 1997-12-31, "
                   "judged on 1998-01-01..1998-06-30"),
-    "simulated": Case("simulated", dt.date(2023, 6, 30), 182, "simulator, 100,000 customers, 2021-01-01.."
-                      "2023-12-31, seed 1, trained as of 2023-06-30, judged on 2023-07-01..2023-12-29"),
 }
+SIMULATED_AS_OF, SIMULATED_HORIZON_DAYS, SIMULATED_END = dt.date(2023, 6, 30), 182, dt.date(2023, 12, 31)
 
 
-def prepare(case: Case, work: Path, customers: int) -> Path:
+def simulated_case(customers: int, seed: int, as_of: dt.date, horizon_days: int) -> Case:
+    """The simulated case; another seed, cutoff or horizon gives a base the models were not tuned on."""
+    end = as_of + dt.timedelta(days=horizon_days)
+    return Case("simulated", as_of, horizon_days, f"simulator, {customers:,} customers, 2021-01-01..2023-12-31, "
+                f"seed {seed}, trained as of {as_of}, judged on {as_of + dt.timedelta(days=1)}..{end}")
+
+
+def prepare(case: Case, work: Path, customers: int, seed: int) -> Path:
     if case.name == "cdnow":
         return ingest(cdnow_master_path(), load_mapping(preset="cdnow"), work / "cdnow").transactions_path
-    config = SimulationConfig(n_customers=customers, start="2021-01-01", end="2023-12-31", seed=1)
+    config = SimulationConfig(n_customers=customers, start="2021-01-01", end=SIMULATED_END, seed=seed)
     return simulate_to_parquet(config, work / "simulated") / "transactions.parquet"
 
 
@@ -86,9 +93,9 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run(case: Case, work: Path, customers: int) -> None:
+def run(case: Case, work: Path, customers: int, seed: int) -> None:
     began = time.perf_counter()
-    transactions = prepare(case, work, customers)
+    transactions = prepare(case, work, customers, seed)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / case.name}-mlflow.db"
     os.chdir(work)
     training = run_training(transactions, as_of=case.as_of, horizon_days=case.horizon_days)
@@ -108,12 +115,19 @@ def run(case: Case, work: Path, customers: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=[*CASES, "all"], default="all")
+    parser.add_argument("--data", choices=[*CASES, "simulated", "all"], default="all")
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1, help="the simulator's seed")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=SIMULATED_AS_OF,
+                        help="the simulated case's cutoff")
+    parser.add_argument("--horizon-days", type=int, default=SIMULATED_HORIZON_DAYS)
     args = parser.parse_args()
+    if args.as_of + dt.timedelta(days=args.horizon_days) > SIMULATED_END:
+        parser.error(f"--as-of + --horizon-days must end by {SIMULATED_END}, where the simulated data ends")
+    cases = dict(CASES, simulated=simulated_case(args.customers, args.seed, args.as_of, args.horizon_days))
     with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
-        for name in CASES if args.data == "all" else [args.data]:
-            run(CASES[name], Path(tmp), args.customers)
+        for name in cases if args.data == "all" else [args.data]:
+            run(cases[name], Path(tmp), args.customers, args.seed)
 
 
 if __name__ == "__main__":

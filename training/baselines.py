@@ -30,6 +30,14 @@ BASELINE_COLUMNS: tuple[str, ...] = (
 )
 DAYS_PER_WEEK = 7.0
 MAX_FIT_CUSTOMERS = 200_000
+MIN_REPEAT_CUSTOMERS = 10
+"""Gamma-Gamma is fitted on repeat customers with positive spend; fewer than this cannot pin it down."""
+
+
+def repeat_customers(features: pd.DataFrame) -> np.ndarray:
+    """True for each customer Gamma-Gamma can learn from: a repeat purchase day and positive spend."""
+    require_columns(features, SUMMARY_COLUMNS, "the BTYD baselines")
+    return (features["btyd_frequency"].to_numpy(dtype=float) > 0) & (features["btyd_monetary"].to_numpy(dtype=float) > 0)
 
 
 class Baselines:
@@ -70,11 +78,11 @@ class Baselines:
         begin = start.params_ if start is not None else {}
         self.bgnbd_ = BetaGeoModel(self.penalizer_coef).fit(x, t_x, age, start=begin.get("bgnbd"))
         self.pnbd_ = ParetoNBDModel(self.penalizer_coef).fit(x, t_x, age, start=begin.get("pnbd"))
-        repeat = (x > 0) & (monetary > 0)
-        if repeat.sum() < 10:
+        repeat = repeat_customers(features)
+        if repeat.sum() < MIN_REPEAT_CUSTOMERS:
             raise ValueError(
-                f"Gamma-Gamma needs repeat customers with positive spend; only {int(repeat.sum())} found. "
-                "Use a longer history or an earlier cutoff."
+                f"Gamma-Gamma needs at least {MIN_REPEAT_CUSTOMERS} repeat customers with positive spend; "
+                f"only {int(repeat.sum())} found. Use a later --as-of or a longer history."
             )
         self.gg_ = GammaGammaModel(self.penalizer_coef).fit(x[repeat], monetary[repeat], start=begin.get("gamma_gamma"))
         return self

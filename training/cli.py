@@ -16,14 +16,17 @@ out = Console(soft_wrap=True, highlight=False)
 
 
 def validation_table(wide_table, title: str) -> Table:
-    """A rich table of candidates (rows) by metrics (columns)."""
+    """A rich table of candidates (rows) by metrics (columns); no column narrower than its widest
+    cell, so a narrow terminal or a pipe never cuts a number short."""
+    headers = ["task", "candidate", *(str(metric) for metric in wide_table.columns)]
+    rows = [[task, candidate, *("" if v != v else f"{v:.4f}" for v in row.to_numpy())]
+            for (task, candidate), row in wide_table.iterrows()]
     table = Table(title=title)
-    table.add_column("task")
-    table.add_column("candidate")
-    for metric in wide_table.columns:
-        table.add_column(str(metric), justify="right")
-    for (task, candidate), row in wide_table.iterrows():
-        table.add_row(task, candidate, *("" if v != v else f"{v:.4f}" for v in row.to_numpy()))
+    for i, header in enumerate(headers):
+        width = max([len(header), *(len(row[i]) for row in rows)])
+        table.add_column(header, justify="left" if i < 2 else "right", no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -18,7 +18,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from features.pipeline import build_scoring_frame, build_training_frame, training_cutoffs
 from features.engine import resolve_backend
 from features.pipeline.source import Transactions, transactions_table
-from training.baselines import Baselines, with_baselines
+from training.baselines import MIN_REPEAT_CUSTOMERS, Baselines, repeat_customers, with_baselines
 from training.config import TrainConfig
 
 
@@ -51,8 +51,24 @@ def usable_cutoffs(final: dt.date, config: TrainConfig, start: dt.date) -> int:
     return sum(c >= start + dt.timedelta(days=config.min_history_days) for c in cutoffs)
 
 
+def thin_snapshots(frame: pd.DataFrame) -> list[dt.date]:
+    """Cutoffs of a stacked frame with fewer repeat customers than the baselines need to be fitted
+    (the earliest cutoffs of a small or young base)."""
+    counts = pd.Series(repeat_customers(frame)).groupby(frame["as_of"].to_numpy()).sum()
+    return [pd.Timestamp(c).date() for c in counts.index[counts < MIN_REPEAT_CUSTOMERS]]
+
+
+def _without(frame: pd.DataFrame, cutoffs: list[dt.date]) -> pd.DataFrame:
+    return frame[~frame["as_of"].isin([pd.Timestamp(c) for c in cutoffs])].reset_index(drop=True)
+
+
 def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
-    """All frames for `config`, rows after as_of ignored by construction."""
+    """All frames for `config`, rows after as_of ignored by construction.
+
+    Snapshots too thin for the baselines are left out of the stacked frames, and the description
+    names them; out-of-time validation needs the validation cutoff's snapshot and at least one
+    earlier one.
+    """
     start = history_start(transactions, config.engine)
     horizon = config.horizon_days
     n_full = usable_cutoffs(config.as_of, config, start)
@@ -66,13 +82,27 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     full = build_training_frame(transactions, config.as_of, horizon, n_cutoffs=n_full, **kwargs)
     channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
     scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
+    thin = thin_snapshots(full)
+    full = _without(full, thin)
+    if full.empty:
+        raise ValueError(
+            f"no training cutoff up to {config.as_of - dt.timedelta(days=horizon)} has {MIN_REPEAT_CUSTOMERS} "
+            "repeat customers, too few to fit the baselines. Use a shorter --horizon-days or a later --as-of."
+        )
+    n_full = full["as_of"].nunique()
     full, _ = with_baselines(full, horizon)
     validation_cutoff = config.as_of - dt.timedelta(days=horizon)
     n_oot = usable_cutoffs(validation_cutoff, config, start)
-    if n_oot > 0:
+    train = None
+    if n_oot > 0 and validation_cutoff not in thin:
         train = build_training_frame(
             transactions, validation_cutoff, horizon, n_cutoffs=n_oot, channels=channels, **kwargs
         )
+        thin_train = thin_snapshots(train)
+        train = _without(train, thin_train)
+        thin = sorted(set(thin) | set(thin_train))
+        n_oot = train["as_of"].nunique()
+    if train is not None and not train.empty:
         train, _ = with_baselines(train, horizon)
         valid = full[full["as_of"] == pd.Timestamp(validation_cutoff)].reset_index(drop=True)
         scheme = "out_of_time"
@@ -94,8 +124,17 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
         description = (
             f"held-out customers ({config.validation_share:.0%}) at the latest cutoff "
             f"{pd.Timestamp(latest).date()}, trained on the other customers' {max(n_full - 1, 1)} cutoff(s)"
-            f"{' before it' if n_full > 1 else ''}: the history from {start} is shorter than two "
-            f"{horizon}-day horizons, so no out-of-time window exists"
+            f"{' before it' if n_full > 1 else ''}: " + (
+                f"the history from {start} is shorter than two {horizon}-day horizons, so no "
+                "out-of-time window exists" if train is None else
+                f"no cutoff before {validation_cutoff} has {MIN_REPEAT_CUSTOMERS} repeat customers to "
+                "train an out-of-time model on"
+            )
+        )
+    if thin:
+        description += (
+            f"; left out {len(thin)} cutoff(s) with fewer than {MIN_REPEAT_CUSTOMERS} repeat customers "
+            f"({', '.join(str(c) for c in thin)})"
         )
     final_baselines = Baselines(horizon).fit(scoring)
     scoring, _ = with_baselines(scoring, horizon, fitted=final_baselines)
