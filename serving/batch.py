@@ -26,7 +26,7 @@ from training.champions import Champions, load_champions
 from training.config import snapshot_root
 from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score, scoring_frame
-from serving.staging import FORMATS, Staging
+from serving.staging import Staging, output_format
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def run_batch(
     as_of: dt.date,
     out: str | os.PathLike[str],
     *,
-    fmt: str = "parquet",
+    fmt: str | None = None,
     engine: str = "duckdb",
     chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
     champions: Champions | None = None,
@@ -63,10 +63,10 @@ def run_batch(
 ) -> BatchResult:
     """Score every customer with a purchase on or before `as_of` and publish `out` atomically.
 
+    `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    fmt = output_format(out, fmt)
     if chunk_customers < 1:
         raise ValueError("chunk_customers must be at least 1")
     began = time.perf_counter()

@@ -86,7 +86,9 @@ def score(
     transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
     as_of: Annotated[datetime, typer.Option("--as-of", help="Score customers as of this day.")],
     out: Annotated[Path, typer.Option("--out", help="Output file (replaced atomically).")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="parquet or csv (default: from --out's suffix, else parquet).")
+    ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
 ) -> None:
@@ -116,7 +118,7 @@ def audiences(
     _audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False))
 
 
-def _score(transactions: Path, as_of: date, out: Path, *, fmt: str, engine: str, chunk_customers: int,
+def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
            console: Console) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
@@ -168,11 +170,12 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
 
     from features.pipeline import load_snapshot
     from serving.audiences import assign, customer_table, load_rules, write_audiences
+    from serving.staging import output_format
     from training.config import snapshot_root
 
     try:
         rule_set = load_rules(rules)
-        table = pd.read_parquet(scores) if scores.suffix != ".csv" else pd.read_csv(scores)
+        table = pd.read_csv(scores) if output_format(scores) == "csv" else pd.read_parquet(scores)
         if features is not None:
             extra = pd.read_parquet(features)
         else:

@@ -24,6 +24,22 @@ from features.atomic import atomic_file
 
 MANIFEST = "manifest.json"
 FORMATS = ("parquet", "csv")
+SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+
+def output_format(target: str | Path, fmt: str | None = None) -> str:
+    """The format to write `target` in: `fmt` when given, else its suffix's (Parquet for an
+    unknown suffix). A `fmt` that contradicts a known suffix is refused, so `scores.csv` never
+    holds Parquet bytes that the next tool reads as text."""
+    by_suffix = SUFFIX_FORMATS.get(Path(target).suffix.lower())
+    if fmt is None:
+        return by_suffix or "parquet"
+    if fmt not in FORMATS:
+        raise ValueError(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if by_suffix is not None and by_suffix != fmt:
+        raise ValueError(f"--out {target} names a {by_suffix} file but --format is {fmt}; "
+                         "drop --format or give the file a matching suffix")
+    return fmt
 
 
 @dataclass(frozen=True)

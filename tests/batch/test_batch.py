@@ -126,6 +126,18 @@ def test_bad_format_is_refused_before_any_work(tracking_env: Path, champions, tm
     assert not list(tmp_path.iterdir())
 
 
+def test_format_follows_the_out_suffix_unless_given(tracking_env: Path, champions, tmp_path: Path) -> None:
+    as_csv = run_batch(tracking_env / TRANSACTIONS_FILE, SCORED_AT, tmp_path / "scores.csv", champions=champions)
+    table = pd.read_csv(as_csv.out)
+    assert list(table.columns) == list(OUTPUT_COLUMNS) and len(table) == as_csv.summary["customers"]
+    as_parquet = run_batch(tracking_env / TRANSACTIONS_FILE, SCORED_AT, tmp_path / "scores", fmt="parquet",
+                           champions=champions)
+    assert len(pd.read_parquet(as_parquet.out)) == len(table)
+    with pytest.raises(ValueError, match=r"names a csv file but --format is parquet"):
+        run_batch(tracking_env / TRANSACTIONS_FILE, SCORED_AT, tmp_path / "other.csv", fmt="parquet", champions=champions)
+    assert not (tmp_path / "other.csv").exists()
+
+
 @pytest.mark.spark
 def test_spark_scores_equal_duckdb_scores(tracking_env: Path, champions, tmp_path: Path) -> None:
     duck = run_batch(tracking_env / TRANSACTIONS_FILE, SCORED_AT, tmp_path / "duck.parquet", champions=champions)
