@@ -23,6 +23,7 @@ from features.atomic import atomic_directory
 
 DEFAULT_RULES = "audiences.toml"
 LIST_COLUMNS = ("customer_id", "segment_name", "churn_probability", "predicted_clv", "p_purchase_90d")
+SCORE_COLUMNS = (*LIST_COLUMNS, "as_of")
 
 
 class AudienceRule(BaseModel):
@@ -85,8 +86,17 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> AudienceRules:
         raise ValueError(f"{origin}: {where}: {first['msg']}") from exc
 
 
+def require_scores(scores: pd.DataFrame, source: str | os.PathLike[str]) -> None:
+    """Raise a ValueError naming the columns of `insight score`'s output that `scores` lacks."""
+    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
+    if missing:
+        raise ValueError(f"{source}: lacks the score column(s) {', '.join(missing)}; "
+                         "give --scores a file written by `insight score`")
+
+
 def customer_table(scores: pd.DataFrame, features: pd.DataFrame | None) -> pd.DataFrame:
     """Scores joined to the feature snapshot, with the derived columns the rules may use."""
+    require_scores(scores, "the scores")
     table = scores.copy()
     if features is not None:
         extra = features.reset_index() if "customer_id" not in features.columns else features

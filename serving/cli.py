@@ -169,13 +169,14 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
     import pandas as pd
 
     from features.pipeline import load_snapshot
-    from serving.audiences import assign, customer_table, load_rules, write_audiences
+    from serving.audiences import assign, customer_table, load_rules, require_scores, write_audiences
     from serving.staging import output_format
     from training.config import snapshot_root
 
     try:
         rule_set = load_rules(rules)
         table = pd.read_csv(scores) if output_format(scores) == "csv" else pd.read_parquet(scores)
+        require_scores(table, scores)
         if features is not None:
             extra = pd.read_parquet(features)
         else:

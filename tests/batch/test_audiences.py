@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from serving.audiences import assign, customer_table, load_rules, write_audiences
+from serving.cli import app
 
 
 @pytest.fixture()
@@ -84,3 +85,17 @@ def test_custom_rules_file_and_errors(table: pd.DataFrame, tmp_path: Path) -> No
         load_rules(rules)
     with pytest.raises(ValueError, match="cannot read the audience rules"):
         load_rules(tmp_path / "missing.toml")
+
+
+def test_scores_without_the_score_columns_are_refused_by_name(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    with pytest.raises(ValueError, match="lacks the score column.s. predicted_clv"):
+        customer_table(pd.DataFrame({"customer_id": ["a"], "segment_name": ["x"], "churn_probability": [0.1],
+                                     "p_purchase_90d": [0.2], "as_of": ["2023-10-31"]}), None)
+    scores = tmp_path / "scores.csv"
+    scores.write_text("customer_id,churn\na,0.5\n")
+    result = CliRunner().invoke(app, ["audiences", "--scores", str(scores), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "scores.csv: lacks the score column(s) segment_name, churn_probability" in result.output
+    assert not (tmp_path / "out").exists()
