@@ -38,6 +38,8 @@ def train(
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
     n_cutoffs: Annotated[int, typer.Option(help="Stacked training snapshots (rolling origin).")] = 6,
     step_days: Annotated[int | None, typer.Option(help="Days between snapshots (default: 30).")] = None,
+    seasonal_years: Annotated[int, typer.Option(
+        help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
@@ -51,7 +53,7 @@ def train(
     try:
         result = run_training(
             transactions, as_of=as_of.date(), horizon_days=horizon_days, tune_trials=tune_trials,
-            n_cutoffs=n_cutoffs, step_days=step_days, engine=engine, seed=seed,
+            n_cutoffs=n_cutoffs, step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed,
         )
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))

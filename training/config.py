@@ -19,7 +19,11 @@ MODEL_NAMES = {
 
 
 class TrainConfig(BaseModel):
-    """What to train on and how. Days are calendar days; `as_of` is the last day of data used."""
+    """What to train on and how. Days are calendar days; `as_of` is the last day of data used.
+
+    The stacked training cutoffs are `n_cutoffs` recent ones, `step` days apart, and the same
+    window as the one predicted `seasonal_years` years earlier (where the history reaches back).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -27,6 +31,7 @@ class TrainConfig(BaseModel):
     horizon_days: int = Field(182, ge=7, le=1096)
     n_cutoffs: int = Field(6, ge=1, le=52)
     step_days: int | None = Field(None, ge=1)
+    seasonal_years: int = Field(1, ge=0, le=5)
     probability_days: tuple[int, ...] = (30, 90)
     min_history_days: int = Field(28, ge=0)
     validation_share: float = Field(0.2, gt=0, lt=0.5)

@@ -45,10 +45,11 @@ def history_start(transactions: Transactions, engine: str = "duckdb") -> dt.date
     return pd.Timestamp(first).date()
 
 
-def usable_cutoffs(final: dt.date, config: TrainConfig, start: dt.date) -> int:
-    """How many of the stacked cutoffs before `final` have at least min_history_days of data."""
-    cutoffs = training_cutoffs(final, config.horizon_days, n_cutoffs=config.n_cutoffs, step_days=config.step)
-    return sum(c >= start + dt.timedelta(days=config.min_history_days) for c in cutoffs)
+def usable_cutoffs(final: dt.date, config: TrainConfig, start: dt.date) -> list[dt.date]:
+    """The stacked cutoffs before `final` (recent and seasonal) with at least min_history_days of data."""
+    cutoffs = training_cutoffs(final, config.horizon_days, n_cutoffs=config.n_cutoffs, step_days=config.step,
+                               seasonal_years=config.seasonal_years)
+    return [c for c in cutoffs if c >= start + dt.timedelta(days=config.min_history_days)]
 
 
 def thin_snapshots(frame: pd.DataFrame) -> list[dt.date]:
@@ -71,15 +72,14 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     """
     start = history_start(transactions, config.engine)
     horizon = config.horizon_days
-    n_full = usable_cutoffs(config.as_of, config, start)
-    if n_full == 0:
+    full_cutoffs = usable_cutoffs(config.as_of, config, start)
+    if not full_cutoffs:
         raise ValueError(
             f"the history ({start} .. {config.as_of}) is too short for a {horizon}-day horizon: "
             f"a label window must end by as_of and start after {config.min_history_days} days of data. "
             "Use a shorter --horizon-days or a later --as-of."
         )
-    kwargs = {"step_days": config.step, "engine": config.engine}
-    full = build_training_frame(transactions, config.as_of, horizon, n_cutoffs=n_full, **kwargs)
+    full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine)
     channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
     scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
     thin = thin_snapshots(full)
@@ -92,11 +92,11 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     n_full = full["as_of"].nunique()
     full, _ = with_baselines(full, horizon)
     validation_cutoff = config.as_of - dt.timedelta(days=horizon)
-    n_oot = usable_cutoffs(validation_cutoff, config, start)
+    oot_cutoffs = usable_cutoffs(validation_cutoff, config, start)
     train = None
-    if n_oot > 0 and validation_cutoff not in thin:
+    if oot_cutoffs and validation_cutoff not in thin:
         train = build_training_frame(
-            transactions, validation_cutoff, horizon, n_cutoffs=n_oot, channels=channels, **kwargs
+            transactions, validation_cutoff, horizon, cutoffs=oot_cutoffs, channels=channels, engine=config.engine
         )
         thin_train = thin_snapshots(train)
         train = _without(train, thin_train)
@@ -107,7 +107,8 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
         valid = full[full["as_of"] == pd.Timestamp(validation_cutoff)].reset_index(drop=True)
         scheme = "out_of_time"
         description = (
-            f"out of time: trained on {n_oot} cutoff(s) up to {validation_cutoff - dt.timedelta(days=horizon)}, "
+            f"out of time: trained on {n_oot} cutoff(s) up to {validation_cutoff - dt.timedelta(days=horizon)}"
+            f"{_seasonal_note(train, validation_cutoff, config)}, "
             f"validated on the window {validation_cutoff} .. {config.as_of}"
         )
     else:
@@ -139,6 +140,13 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     final_baselines = Baselines(horizon).fit(scoring)
     scoring, _ = with_baselines(scoring, horizon, fitted=final_baselines)
     return Examples(train, valid, full, scoring, final_baselines, scheme, description)
+
+
+def _seasonal_note(frame: pd.DataFrame, final: dt.date, config: TrainConfig) -> str:
+    """Names the seasonal cutoffs of `frame` (the validated window in earlier years), if any."""
+    recent = set(training_cutoffs(final, config.horizon_days, n_cutoffs=config.n_cutoffs, step_days=config.step))
+    seasonal = sorted({pd.Timestamp(c).date() for c in frame["as_of"].unique()} - recent)
+    return f", with the same window a year earlier (cutoff {', '.join(map(str, seasonal))})" if seasonal else ""
 
 
 def groups(frame: pd.DataFrame) -> np.ndarray:

@@ -37,11 +37,11 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 
 
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
-                 n_cutoffs: int = 6, step_days: int | None = None, engine: str = "duckdb",
-                 seed: int = 0) -> TrainingRun:
+                 n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
+                 engine: str = "duckdb", seed: int = 0) -> TrainingRun:
     """Train on data up to `as_of`, log to MLflow, register and promote."""
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
-                         step_days=step_days, engine=engine, seed=seed)
+                         step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
     data = load_until(transactions, as_of)
     client = configure()
     previous, _ = champion_bundle(client, "segments")

@@ -1,9 +1,12 @@
 """Stacked training examples from rolling cutoffs, and the matching scoring frame.
 
 For a final cutoff T and horizon H the examples come from n_cutoffs earlier cutoffs
-T - H, T - H - step, T - H - 2*step, ... (step defaults to H), each with its features as of that
-cutoff and its labels over (cutoff, cutoff + H]. Every label window therefore ends on or before T,
-so nothing after T is used and T itself stays free for evaluation or scoring. Every row carries
+T - H, T - H - step, T - H - 2*step, ... (step defaults to H), plus, with `seasonal_years`, the
+cutoffs T - 364 days, T - 728 days, ...: the window the models will predict, (T, T + H], as it fell
+one, two, ... years (52 weeks, so weekdays align) earlier, so that a festive window is learned from
+last year's festive window even when the recent cutoffs span only a few months. Each cutoff has its
+features as of that cutoff and its labels over (cutoff, cutoff + H]. Every label window therefore
+ends on or before T, so nothing after T is used and T itself stays free for evaluation or scoring. Every row carries
 its `as_of` and the calendar features of its label window; the scoring frame carries the same
 columns for the window after T, without labels.
 """
@@ -23,6 +26,9 @@ from features.pipeline.dates import as_cutoff_date, positive_days
 from features.pipeline.labels import LABEL_COLUMNS, with_labels
 from features.pipeline.source import Transactions, to_frame, transactions_table
 
+SEASON_DAYS = 364
+"""52 weeks: how far back the seasonal cutoffs step, and the longest horizon they serve."""
+
 
 def training_cutoffs(
     as_of: dt.date | str,
@@ -30,13 +36,23 @@ def training_cutoffs(
     *,
     n_cutoffs: int = 4,
     step_days: int | None = None,
+    seasonal_years: int = 0,
 ) -> list[dt.date]:
-    """The training cutoffs for final cutoff `as_of`, oldest first; the last is as_of - horizon."""
+    """The training cutoffs for final cutoff `as_of`, oldest first; the latest is as_of - horizon.
+
+    `seasonal_years` adds as_of - 52 weeks, as_of - 104 weeks, ... (for horizons of up to 364
+    days, whose window a year earlier still ends by as_of), unless already among the others.
+    """
     final = as_cutoff_date(as_of)
     horizon = positive_days(horizon_days, "horizon_days")
     count = positive_days(n_cutoffs, "n_cutoffs")
     step = horizon if step_days is None else positive_days(step_days, "step_days")
-    return [final - dt.timedelta(days=horizon + k * step) for k in reversed(range(count))]
+    if not isinstance(seasonal_years, int) or seasonal_years < 0:
+        raise ValueError(f"seasonal_years must be a whole number of years >= 0; got {seasonal_years!r}")
+    recent = {final - dt.timedelta(days=horizon + k * step) for k in range(count)}
+    years = range(1, seasonal_years + 1) if horizon <= SEASON_DAYS else range(0)
+    seasonal = {final - dt.timedelta(days=SEASON_DAYS * y) for y in years}
+    return sorted(recent | seasonal)
 
 
 def build_training_frame(
@@ -46,15 +62,27 @@ def build_training_frame(
     *,
     n_cutoffs: int = 4,
     step_days: int | None = None,
+    seasonal_years: int = 0,
+    cutoffs: Iterable[dt.date] | None = None,
     engine: str = "duckdb",
     backend: ibis.BaseBackend | None = None,
     channels: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Features, calendar features and labels stacked over training_cutoffs(), sorted by
-    (as_of, customer_id). Channel columns are fixed once, from the data before the final `as_of`,
-    so every block and the scoring frame at `as_of` share them."""
+    """Features, calendar features and labels stacked over training_cutoffs() (or the given
+    `cutoffs`, whose label windows must end by `as_of`), sorted by (as_of, customer_id). Channel
+    columns are fixed once, from the data before the final `as_of`, so every block and the scoring
+    frame at `as_of` share them."""
     final = as_cutoff_date(as_of)
-    cutoffs = training_cutoffs(final, horizon_days, n_cutoffs=n_cutoffs, step_days=step_days)
+    if cutoffs is None:
+        cutoffs = training_cutoffs(final, horizon_days, n_cutoffs=n_cutoffs, step_days=step_days,
+                                   seasonal_years=seasonal_years)
+    else:
+        cutoffs = sorted(as_cutoff_date(c) for c in cutoffs)
+        late = [c for c in cutoffs if c + dt.timedelta(days=horizon_days) > final]
+        if late:
+            raise ValueError(f"cutoff {late[0]}: its {horizon_days}-day label window ends after as_of {final}")
+        if not cutoffs:
+            raise ValueError("cutoffs is empty: give at least one training cutoff")
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, final, channels)

@@ -41,11 +41,30 @@ def test_cutoffs_step_back_from_the_final_cutoff_by_the_horizon():
     ]
 
 
-@pytest.mark.parametrize(("horizon", "n_cutoffs", "step"), [(30, 4, None), (90, 3, 30), (7, 5, 1)])
-def test_no_label_window_reaches_past_the_final_cutoff(horizon, n_cutoffs, step):
-    cutoffs = training_cutoffs(FINAL, horizon, n_cutoffs=n_cutoffs, step_days=step)
-    assert len(cutoffs) == n_cutoffs
+def test_seasonal_cutoffs_are_the_predicted_window_52_weeks_earlier():
+    # The window after FINAL (2024-05-01..05-30) as it fell a year and two years before, weekdays kept.
+    assert training_cutoffs(FINAL, 30, n_cutoffs=2, seasonal_years=2) == [
+        dt.date(2022, 5, 3),
+        dt.date(2023, 5, 2),
+        dt.date(2024, 3, 1),
+        dt.date(2024, 3, 31),
+    ]
+    assert dt.date(2023, 5, 2).weekday() == FINAL.weekday()
+    # A cutoff already among the recent ones is not repeated; a window longer than 52 weeks has no
+    # earlier-year copy that ends by FINAL.
+    assert training_cutoffs(FINAL, 182, n_cutoffs=7, step_days=30, seasonal_years=1).count(dt.date(2023, 5, 2)) == 1
+    assert training_cutoffs(FINAL, 365, n_cutoffs=1, seasonal_years=1) == [dt.date(2023, 5, 1)]
+    with pytest.raises(ValueError, match="seasonal_years must be a whole number of years >= 0"):
+        training_cutoffs(FINAL, 30, seasonal_years=-1)
+
+
+@pytest.mark.parametrize(("horizon", "n_cutoffs", "step", "years"),
+                         [(30, 4, None, 0), (90, 3, 30, 0), (7, 5, 1, 0), (91, 6, 30, 2), (300, 2, 30, 1)])
+def test_no_label_window_reaches_past_the_final_cutoff(horizon, n_cutoffs, step, years):
+    cutoffs = training_cutoffs(FINAL, horizon, n_cutoffs=n_cutoffs, step_days=step, seasonal_years=years)
+    assert len(cutoffs) == n_cutoffs + years
     assert max(cutoffs) + dt.timedelta(days=horizon) == FINAL
+    assert all(c + dt.timedelta(days=horizon) <= FINAL for c in cutoffs)
 
 
 def test_column_layout(frame):
@@ -102,6 +121,13 @@ def test_scoring_frame_has_the_training_columns_without_labels(frame, hand_trans
     assert list(scoring["customer_id"]) == ["alice", "bob", "carol", "erin"]  # dave only returned
     assert (scoring["as_of"] == pd.Timestamp(FINAL)).all()
     assert scoring.loc[0, "cal_cutoff_month"] == 4
+
+
+def test_explicit_cutoffs_are_stacked_and_must_end_by_the_final_cutoff(hand_transactions, frame):
+    given = build_training_frame(hand_transactions, FINAL, 30, cutoffs=[dt.date(2024, 3, 31), dt.date(2024, 3, 1)])
+    pd.testing.assert_frame_equal(given, frame)
+    with pytest.raises(ValueError, match="cutoff 2024-04-01: its 30-day label window ends after as_of 2024-04-30"):
+        build_training_frame(hand_transactions, FINAL, 30, cutoffs=[dt.date(2024, 4, 1)])
 
 
 def test_step_and_count_are_validated(hand_transactions):

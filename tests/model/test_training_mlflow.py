@@ -51,6 +51,21 @@ def test_examples_are_out_of_time_and_end_by_as_of(examples, config: TrainConfig
     assert examples.train["as_of"].max() + pd.Timedelta(days=config.horizon_days) <= examples.valid["as_of"].min()
 
 
+def test_examples_include_the_predicted_window_a_year_earlier(examples, config: TrainConfig) -> None:
+    """The Oct-Dec window predicted from 2023-09-30 is learned from Oct-Dec 2022 as well, though the
+    recent cutoffs (every 45 days back from 2023-07-02) never reach a festive window."""
+    year_ago = pd.Timestamp(config.as_of - dt.timedelta(days=364))
+    full_cutoffs = sorted(examples.full["as_of"].unique())
+    assert full_cutoffs[0] == year_ago and len(full_cutoffs) == config.n_cutoffs + 1
+    seasonal = examples.full[examples.full["as_of"] == year_ago]
+    predicted = examples.scoring["cal_nov_dec_share"].iloc[0]
+    assert predicted > 0.6 and seasonal["cal_nov_dec_share"].iloc[0] == pytest.approx(predicted, abs=0.02)
+    assert examples.full.loc[examples.full["as_of"] > year_ago, "cal_nov_dec_share"].max() == 0
+    validation_year_ago = examples.valid["as_of"].iloc[0] - pd.Timedelta(days=364)
+    assert validation_year_ago in set(examples.train["as_of"])
+    assert f"with the same window a year earlier (cutoff {validation_year_ago.date()})" in examples.description
+
+
 def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, examples, config, tracking) -> None:
     params = {"churn": SMALL, "orders": SMALL, "clv": SMALL}
     first = train(base, config, params=params, examples=examples)
