@@ -93,12 +93,13 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run(case: Case, work: Path, customers: int, seed: int) -> None:
+def run(case: Case, work: Path, customers: int, seed: int, seasonal_years: int) -> None:
     began = time.perf_counter()
     transactions = prepare(case, work, customers, seed)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / case.name}-mlflow.db"
     os.chdir(work)
-    training = run_training(transactions, as_of=case.as_of, horizon_days=case.horizon_days)
+    training = run_training(transactions, as_of=case.as_of, horizon_days=case.horizon_days,
+                            seasonal_years=seasonal_years)
     table, _ = evaluate_champions(transactions, as_of=case.as_of)
     table = wide(table).reset_index()
     print(f"\n### {case.describe}\n")
@@ -121,13 +122,14 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=SIMULATED_AS_OF,
                         help="the simulated case's cutoff")
     parser.add_argument("--horizon-days", type=int, default=SIMULATED_HORIZON_DAYS)
+    parser.add_argument("--seasonal-years", type=int, default=1, help="as `insight train --seasonal-years`")
     args = parser.parse_args()
     if args.as_of + dt.timedelta(days=args.horizon_days) > SIMULATED_END:
         parser.error(f"--as-of + --horizon-days must end by {SIMULATED_END}, where the simulated data ends")
     cases = dict(CASES, simulated=simulated_case(args.customers, args.seed, args.as_of, args.horizon_days))
     with tempfile.TemporaryDirectory(prefix="bench-models-") as tmp:
         for name in cases if args.data == "all" else [args.data]:
-            run(cases[name], Path(tmp), args.customers, args.seed)
+            run(cases[name], Path(tmp), args.customers, args.seed, args.seasonal_years)
 
 
 if __name__ == "__main__":
