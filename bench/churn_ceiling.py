@@ -50,9 +50,9 @@ def holdout_frame(transactions: Path, as_of: dt.date, horizon_days: int) -> pd.D
 def truth_features(truth: pd.DataFrame, customers: pd.Series, as_of: dt.date) -> pd.DataFrame:
     """The simulator's state of each customer at `as_of`, as numeric columns in `customers`' order."""
     t = truth.set_index("customer_id").reindex(customers.to_numpy())
-    cutoff = pd.Timestamp(as_of, tz=pd.to_datetime(t["churn_date"]).dt.tz)
     churn = pd.to_datetime(t["churn_date"])
     decline = pd.to_datetime(t["decline_date"])
+    cutoff = pd.Timestamp(as_of, tz=churn.dt.tz)
     alive = (churn.isna() | (churn > cutoff)).to_numpy()
     out = {
         "truth_alive": alive.astype(float),

@@ -6,9 +6,9 @@ cutoffs T - 364 days, T - 728 days, ...: the window the models will predict, (T,
 one, two, ... years (52 weeks, so weekdays align) earlier, so that a festive window is learned from
 last year's festive window even when the recent cutoffs span only a few months. Each cutoff has its
 features as of that cutoff and its labels over (cutoff, cutoff + H]. Every label window therefore
-ends on or before T, so nothing after T is used and T itself stays free for evaluation or scoring. Every row carries
-its `as_of` and the calendar features of its label window; the scoring frame carries the same
-columns for the window after T, without labels.
+ends on or before T, so nothing after T is used and T itself stays free for evaluation or scoring.
+Every row carries its `as_of` and the calendar features of its label window; the scoring frame
+carries the same columns for the window after T, without labels.
 """
 
 from __future__ import annotations
@@ -77,12 +77,13 @@ def build_training_frame(
         cutoffs = training_cutoffs(final, horizon_days, n_cutoffs=n_cutoffs, step_days=step_days,
                                    seasonal_years=seasonal_years)
     else:
+        horizon = positive_days(horizon_days, "horizon_days")
         cutoffs = sorted(as_cutoff_date(c) for c in cutoffs)
-        late = [c for c in cutoffs if c + dt.timedelta(days=horizon_days) > final]
-        if late:
-            raise ValueError(f"cutoff {late[0]}: its {horizon_days}-day label window ends after as_of {final}")
         if not cutoffs:
             raise ValueError("cutoffs is empty: give at least one training cutoff")
+        late = [c for c in cutoffs if c + dt.timedelta(days=horizon) > final]
+        if late:
+            raise ValueError(f"cutoff {late[0]}: its {horizon}-day label window ends after as_of {final}")
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, final, channels)

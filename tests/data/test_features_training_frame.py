@@ -128,6 +128,10 @@ def test_explicit_cutoffs_are_stacked_and_must_end_by_the_final_cutoff(hand_tran
     pd.testing.assert_frame_equal(given, frame)
     with pytest.raises(ValueError, match="cutoff 2024-04-01: its 30-day label window ends after as_of 2024-04-30"):
         build_training_frame(hand_transactions, FINAL, 30, cutoffs=[dt.date(2024, 4, 1)])
+    with pytest.raises(ValueError, match="cutoffs is empty"):
+        build_training_frame(hand_transactions, FINAL, 30, cutoffs=[])
+    with pytest.raises(ValueError, match="horizon_days must be a whole number of days >= 1"):
+        build_training_frame(hand_transactions, FINAL, 0, cutoffs=[dt.date(2024, 3, 1)])
 
 
 def test_step_and_count_are_validated(hand_transactions):
