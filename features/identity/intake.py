@@ -28,7 +28,7 @@ from features.identity.records import (
     to_record_frame,
 )
 from features.ingest.mapping import MappingError, ParseOptions
-from features.ingest.readers import BOOKKEEPING, SourceError, read_source
+from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint, read_source
 from features.ingest.timestamps import parse_timestamps
 from features.ingest.validate import clean_text
 
@@ -184,7 +184,8 @@ def _require_columns(raw: pd.DataFrame, mapping: RecordMapping, source: RecordSo
         if column not in raw.columns:
             raise RecordFileError(
                 f"{source.path}: column '{column}' (mapped to {name}) not found; columns present: "
-                f"{', '.join(present)}; correct `{name} = \"...\"` under [columns] in {source.mapping}")
+                f"{', '.join(present)}{delimiter_hint(present)}; correct `{name} = \"...\"` under "
+                f"[columns] in {source.mapping}")
 
 
 def _field_values(raw: pd.DataFrame, mapping: RecordMapping, name: str) -> pd.Series:

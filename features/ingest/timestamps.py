@@ -4,7 +4,8 @@ Values with a UTC offset (`+07:00`, `Z`) are instants and are converted to UTC; 
 read in the mapping's time zone; real date cells (Excel, Parquet) are taken as they are. With
 `[parse] timestamp_format` every text value must match it; with `timestamp_unit` values are
 numbers since 1970 (UTC). Without either, ISO 8601 forms are read in bulk and whatever is left is
-read in the form pandas guesses from its first value, then one value at a time. Unreadable
+read in the form pandas guesses from its first value, then (unless shaped like that form, which
+would read day and month both ways in one column) one value at a time. Unreadable
 values become NaT for the caller to quarantine; nothing here fails a whole column.
 """
 
@@ -62,6 +63,15 @@ def read_timestamps(values: pd.Series, options: ParseOptions) -> ParsedTimestamp
     return found.result()
 
 
+def _shape(text: pd.Series) -> pd.Series:
+    """Digits runs as one '0': '5/1/2024 10:00' and '13/01/2024 9:30' have the same shape.
+
+    A value shaped like the guessed form that does not match it (13/01/2024 under %m/%d/%Y) is
+    a day/month order conflict: it stays unread rather than being read in the other order.
+    """
+    return text.str.replace(r"\d+", "0", regex=True)
+
+
 def _guess_format(text: pd.Series, dayfirst: bool, tries: int = 20) -> tuple[str | None, str | None]:
     """The strptime form pandas guesses from the first of the first few distinct values it can."""
     for value in text.head(50 * tries).drop_duplicates().head(tries):
@@ -109,6 +119,7 @@ def _read_free_form(text: pd.Series, todo: pd.Series, found: _Found, options: Pa
     if guessed is not None:
         unread = found.add(_with_format(rest, guessed, options), f"'{guessed}' (guessed from '{first}')")
         rest = rest[unread]
+        rest = rest[_shape(rest) != _shape(pd.Series([first])).iat[0]]
     if not rest.empty:
         found.add(_one_by_one(rest, options), "other forms, read one by one")
 

@@ -30,8 +30,8 @@ REASONS: dict[str, str] = {
     "non_numeric_amount": "the amount is not a finite number",
     "non_numeric_quantity": "the quantity is not a finite number",
     "non_numeric_unit_price": "the unit price is not a finite number",
-    "amount_out_of_range": "the amount (or quantity x unit price) is beyond +/- rules.max_abs_amount",
     "quantity_out_of_range": "the quantity is beyond +/- rules.max_abs_quantity",
+    "amount_out_of_range": "the amount (or quantity x unit price) is beyond +/- rules.max_abs_amount",
     "negative_unit_price": "the unit price is negative (an adjustment, not a sale or a return)",
     "missing_order_id": "the order id is empty",
     "invalid_order_id": "the order id holds a control character or is longer than rules.max_id_length",
@@ -199,7 +199,7 @@ def _timestamp_hint(values: pd.Series, unread: pd.Series, options: ParseOptions)
     if options.timestamp_format is not None:
         base = f" does not match timestamp_format '{options.timestamp_format}'"
     else:
-        base = " does not parse as a date and time"
+        base = " does not parse as a date and time (set [parse] timestamp_format or dayfirst for its form)"
     epoch = looks_like_epoch(values[unread]) if unread.any() else pd.Series(dtype=bool)
     if not epoch.any():
         return base
