@@ -30,7 +30,7 @@ from features.identity.records import (
 from features.ingest.mapping import MappingError, ParseOptions
 from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint, read_source
 from features.ingest.timestamps import parse_timestamps
-from features.ingest.validate import clean_text
+from features.ingest.text import clean_text
 
 QUARANTINE_COLUMNS = ("source_file", "source_sheet", "source_row", "reason", "field", "detail", "raw")
 CONTRACT_SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls", ".ods")

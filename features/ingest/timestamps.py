@@ -19,6 +19,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from features.ingest.mapping import ParseOptions
+from features.ingest.text import clean_text
 
 _TIME = r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
 ISO_NAIVE = rf"^\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]{_TIME})?$"
@@ -46,7 +47,7 @@ def read_timestamps(values: pd.Series, options: ParseOptions) -> ParsedTimestamp
     if pd.api.types.is_datetime64_any_dtype(values):
         found.add(_to_utc(values[values.notna()], options.timezone), "date cells")
         return found.result()
-    text = _as_text(values)
+    text = clean_text(values)
     if values.dtype == object:
         cells = values.map(lambda v: isinstance(v, dt.date)).astype(bool)
         if cells.any():
@@ -122,16 +123,6 @@ def _read_free_form(text: pd.Series, todo: pd.Series, found: _Found, options: Pa
         rest = rest[_shape(rest) != _shape(pd.Series([first])).iat[0]]
     if not rest.empty:
         found.add(_one_by_one(rest, options), "other forms, read one by one")
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Stripped text; integral floats lose their '.0' (20230105.0 -> '20230105')."""
-    if pd.api.types.is_float_dtype(values):
-        integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
-        text = values.astype("string")
-        text[integral] = values[integral].astype("int64").astype("string")
-        return text
-    return values.astype("string").str.strip()
 
 
 def _cell_stamps(cells: pd.Series) -> pd.Series:

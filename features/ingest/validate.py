@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.ingest.mapping import Mapping, ParseOptions
 from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint
+from features.ingest.text import clean_text
 from features.ingest.timestamps import looks_like_epoch, read_timestamps
 from features.schema import to_canonical_frame
 
@@ -165,17 +166,6 @@ def _is_blank(values: pd.Series) -> pd.Series:
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         return values.isna() | values.astype("string").str.strip().eq("").fillna(True)
     return values.isna()
-
-
-def clean_text(values: pd.Series) -> pd.Series:
-    """Strings stripped of surrounding blanks; empty becomes missing. Integral floats lose '.0'."""
-    if pd.api.types.is_float_dtype(values):
-        integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
-        text = values.astype("string")
-        text[integral] = values[integral].astype("int64").astype("string")
-        return text
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
 
 
 _clean_id = clean_text
