@@ -27,9 +27,10 @@ from features.identity.records import (
     missing_required_columns,
     to_record_frame,
 )
-from features.ingest.mapping import MappingError
-from features.ingest.readers import BOOKKEEPING, SourceError, read_source
-from features.ingest.validate import clean_text, parse_timestamps
+from features.ingest.mapping import MappingError, ParseOptions
+from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint, read_source
+from features.ingest.timestamps import parse_timestamps
+from features.ingest.text import clean_text
 
 QUARANTINE_COLUMNS = ("source_file", "source_sheet", "source_row", "reason", "field", "detail", "raw")
 CONTRACT_SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls", ".ods")
@@ -131,7 +132,7 @@ def map_records(raw: pd.DataFrame, mapping: RecordMapping, *, contract: bool = F
         if name not in TIME_COLUMNS:
             out[name] = _text(values)
             continue
-        out[name] = _times(values, None if contract else mapping, raw, name)
+        out[name] = _times(values, None if contract else mapping)
         bad = out[name].isna() & ~_blank(values) & verdict["_reason"].isna()
         verdict["_reason"][bad], verdict["_field"][bad] = "bad_timestamp", name
         verdict["_detail"][bad] = ("cannot read '" + values.astype("string") + "' as a time"
@@ -183,7 +184,8 @@ def _require_columns(raw: pd.DataFrame, mapping: RecordMapping, source: RecordSo
         if column not in raw.columns:
             raise RecordFileError(
                 f"{source.path}: column '{column}' (mapped to {name}) not found; columns present: "
-                f"{', '.join(present)}; correct `{name} = \"...\"` under [columns] in {source.mapping}")
+                f"{', '.join(present)}{delimiter_hint(present)}; correct `{name} = \"...\"` under "
+                f"[columns] in {source.mapping}")
 
 
 def _field_values(raw: pd.DataFrame, mapping: RecordMapping, name: str) -> pd.Series:
@@ -202,17 +204,10 @@ def _text(values: pd.Series) -> pd.Series:
     return clean_text(values)
 
 
-def _times(values: pd.Series, mapping: RecordMapping | None, raw: pd.DataFrame, name: str) -> pd.Series:
-    """Times in UTC, NaT where unreadable; a column mixing offsets and naive times is a file error."""
-    if mapping is None:
-        return pd.to_datetime(values, utc=True, format="mixed", errors="coerce").astype("datetime64[us, UTC]")
-    try:
-        return parse_timestamps(values, mapping.parse)
-    except ValueError as exc:
-        file = raw["_source_file"].iat[0]
-        raise RecordFileError(
-            f"{file}: cannot read column '{mapping.columns[name]}' (mapped to {name}) as times: "
-            f"{str(exc).splitlines()[0]}; set [parse] timestamp_format in the mapping") from exc
+def _times(values: pd.Series, mapping: RecordMapping | None) -> pd.Series:
+    """Times in UTC, NaT where unreadable: by the mapping's [parse], or (contract files) each value
+    on its own with naive times in UTC."""
+    return parse_timestamps(values, ParseOptions() if mapping is None else mapping.parse)
 
 
 def _format_hint(mapping: RecordMapping, contract: bool) -> str:

@@ -8,6 +8,7 @@ distinct value.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -30,6 +31,12 @@ _LETTERS_WITHOUT_DECOMPOSITION = str.maketrans(
      "œ": "oe", "Œ": "oe", "ı": "i"}
 )
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+_MARKS_ON_ALPHABETS = re.compile(r"(?<=[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff])[\u0300-\u036f]+")
+_VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_SPACED_CJK = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]) "
+                         r"(?=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+_JOINERS = frozenset({"\u200c", "\u200d"})
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
 _FORMAL_NAMES = {
     nickname: formal
     for formal, nicknames in {
@@ -75,9 +82,13 @@ _TIME_OF_DAY = re.compile(r"[t ]\d{1,2}:\d{2}.*$")
 
 
 def fold_text(values: pd.Series) -> pd.Series:
-    """Lower case, diacritics removed (đ -> d too), punctuation to spaces, single spaces.
+    """Lower case, Latin/Greek/Cyrillic diacritics removed (đ -> d too), punctuation to spaces,
+    single spaces; letters of every other script (and emoji) kept as written.
 
-    "  Nguyễn  Thị-Lan " -> "nguyen thi lan". Empty results become missing.
+    "  Nguyễn  Thị-Lan " -> "nguyen thi lan", "Ёлкин" -> "елкин", "王 伟" -> "王伟",
+    "ｻﾄｳ" -> "サトウ". Empty results become missing. Nothing is transliterated: romanising Chinese,
+    Japanese or Korean maps different names to the same syllables (王伟 and 汪巍 are both "wang
+    wei"), which would merge the very households a shared phone must not merge.
     """
     return _per_value(values, _fold)
 
@@ -217,8 +228,20 @@ def _words(keys: pd.Series) -> pd.Series:
 
 def _fold(text: str) -> str | None:
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS_WITHOUT_DECOMPOSITION))
-    plain = decomposed.encode("ascii", "ignore").decode("ascii").lower()
-    return _NOT_ALPHANUMERIC.sub(" ", plain).strip() or None
+    bare = _MARKS_ON_ALPHABETS.sub("", decomposed)
+    if bare.isascii():
+        return _NOT_ALPHANUMERIC.sub(" ", bare.lower()).strip() or None
+    composed = unicodedata.normalize("NFC", _VARIATION_SELECTORS.sub("", bare).casefold())
+    kept = "".join(c if _is_name_character(c) else " " for c in composed)
+    return _SPACED_CJK.sub("", " ".join(kept.split())) or None
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_name_character(char: str) -> bool:
+    """Letters, digits and marks of any script, emoji and the joiners inside emoji and Persian words."""
+    category = unicodedata.category(char)
+    return (category[0] in "LNM" or category == "So" or char in _JOINERS
+            or ord(char) in _SKIN_TONES)
 
 
 def _name_key(text: str) -> str | None:

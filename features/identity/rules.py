@@ -12,6 +12,7 @@ probabilistic model to weigh. The first rule that links a pair names it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,8 @@ RULES: tuple[Rule, ...] = (
     Rule("same_loyalty_card", "loyalty_card"),
 )
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "rule")
+_SYLLABLE_SCRIPTS = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af"
+                               r"\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def deterministic_pairs(records: pd.DataFrame, rules: tuple[Rule, ...] = RULES) -> pd.DataFrame:
@@ -52,7 +55,9 @@ def deterministic_pairs(records: pd.DataFrame, rules: tuple[Rule, ...] = RULES) 
 def names_agree(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Whether two name keys (sorted folded words) name the same person: the words of one are all
     among the words of the other, allowing one word to be one typo away ("ngueyn" ~ "nguyen").
-    Missing names never agree."""
+    Missing names never agree. The typo allowance is for alphabetic words only: in Chinese,
+    Japanese and Korean one character is a syllable, and siblings often differ by just one
+    (王小明 / 王小红, 김민준 / 김민서); emoji are not letters either."""
     out = np.zeros(len(left), dtype=bool)
     for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         if isinstance(a, str) and isinstance(b, str):
@@ -82,12 +87,17 @@ def _words_agree(a: list[str], b: list[str]) -> bool:
         if word in unmatched:
             unmatched.remove(word)
             continue
-        near = next((w for w in unmatched if len(word) >= 3 and one_edit_apart(word, w)), None)
+        near = next((w for w in unmatched if _may_have_typo(word) and one_edit_apart(word, w)), None)
         if near is None or typos:
             return False
         unmatched.remove(near)
         typos += 1
     return True
+
+
+def _may_have_typo(word: str) -> bool:
+    """Long enough, and written in letters of an alphabet, for one edit to be a typo."""
+    return len(word) >= 3 and word.isalpha() and not _SYLLABLE_SCRIPTS.search(word)
 
 
 def _rule_pairs(records: pd.DataFrame, rule: Rule) -> pd.DataFrame:

@@ -7,13 +7,15 @@ format and time zone, `[rules]` order ids, cancellations, duplicates and plausib
 
 from __future__ import annotations
 
+import codecs
 import tomllib
+import zoneinfo
 from importlib import resources
 from pathlib import Path
 from collections.abc import Iterable
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -32,6 +34,16 @@ class SourceOptions(_Strict):
     sheets: list[str] | None = None
     table: str | None = None
     query: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding '{encoding}'; use a Python codec name such as "
+                             f"utf-8, utf-8-sig, cp1252, latin-1 or shift_jis") from None
+        return encoding
 
 
 class ColumnMap(_Strict):
@@ -64,11 +76,38 @@ class ColumnMap(_Strict):
 
 
 class ParseOptions(_Strict):
-    """How to read values: `timestamp_format` is a strptime pattern (None = infer)."""
+    """How to read values.
+
+    `timestamp_format` is a strptime pattern applied strictly; without it each value is read on
+    its own (ISO 8601 forms, real date cells, else the form the first unreadable value suggests).
+    `timestamp_unit` reads numbers as seconds, milliseconds or microseconds since 1970 (UTC).
+    `thousands` is a separator removed from numbers before they are read ("1,234.50").
+    """
 
     timestamp_format: str | None = None
+    timestamp_unit: Literal["s", "ms", "us"] | None = None
     timezone: str = "UTC"
     dayfirst: bool = False
+    thousands: str | None = Field(None, min_length=1, max_length=1)
+    decimal: str = Field(".", min_length=1, max_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{zone}'; use an IANA name such as UTC, "
+                             f"Europe/London or Asia/Ho_Chi_Minh") from None
+        return zone
+
+    @model_validator(mode="after")
+    def _one_way_to_read_times(self) -> ParseOptions:
+        if self.timestamp_format is not None and self.timestamp_unit is not None:
+            raise ValueError("give timestamp_format (text times) or timestamp_unit (epoch numbers), not both")
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"thousands and decimal separators are both '{self.decimal}'")
+        return self
 
 
 class Rules(_Strict):
@@ -80,6 +119,9 @@ class Rules(_Strict):
     zero_amount: Literal["keep", "quarantine"] = "keep"
     negative_unit_price: Literal["quarantine", "keep"] = "quarantine"
     min_timestamp: str = "1990-01-01"
+    max_abs_amount: float = Field(1e12, gt=0, allow_inf_nan=False)
+    max_abs_quantity: float = Field(1e9, gt=0, allow_inf_nan=False)
+    max_id_length: int = Field(128, ge=1)
 
 
 class Mapping(_Strict):
@@ -138,7 +180,14 @@ def load_mapping(*, preset: str | None = None, path: str | Path | None = None,
         file = Path(path)
         if not file.is_file():
             raise MappingError(f"{file}: mapping file not found")
-        text = file.read_text("utf-8")
+        try:
+            text = file.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MappingError(
+                f"{file}: the mapping file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                f"position {exc.start}); save it as UTF-8") from None
+        except OSError as exc:
+            raise MappingError(f"{file}: cannot read the mapping file: {exc.strerror or exc}") from None
         origin = str(file)
     return parse_mapping(text, origin, model)
 
@@ -187,4 +236,4 @@ def parse_mapping(text: str, origin: str = "mapping", model: type[MappingT] = Ma
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise MappingError(f"{origin}: {where}: {first['msg']}") from exc
+        raise MappingError(f"{origin}: {where}: {first['msg'].removeprefix('Value error, ')}") from exc

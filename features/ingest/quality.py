@@ -27,6 +27,7 @@ def quality_report(raw: pd.DataFrame, result: ValidationResult, mapping: Mapping
         "balanced": rows_in == len(accepted) + len(quarantine),
         "quarantined_by_reason": {str(k): int(v) for k, v in by_reason.items()},
         "rows_in_by_sheet": {str(k): int(v) for k, v in per_sheet.items() if str(k)},
+        "timestamp_forms": dict(result.timestamp_formats),
         "customers": int(accepted["customer_id"].nunique()),
         "orders": int(accepted[["customer_id", "order_id"]].drop_duplicates().shape[0]),
         "first_timestamp": _iso(accepted["timestamp"].min()),
@@ -75,6 +76,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"    {reason:<26}{count:>8,}")
     lines += [
         f"  accounted for    {'yes' if report['balanced'] else 'NO'}",
+        "  timestamps read as "
+        + ("; ".join(f"{form}: {count:,}" for form, count in report["timestamp_forms"].items()) or "-"),
         f"  customers        {report['customers']:>12,}",
         f"  orders           {report['orders']:>12,}",
         f"  date range       {report['first_timestamp']} .. {report['last_timestamp']}",

@@ -7,6 +7,9 @@ number within that file or sheet, header not counted), so a quarantined row can 
 
 from __future__ import annotations
 
+import re
+import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +21,9 @@ from features.ingest.mapping import SourceOptions
 BOOKKEEPING = ("_source_file", "_source_sheet", "_source_row")
 _DATABASE_PREFIXES = {"postgres:": "postgres", "postgresql:": "postgres", "mysql:": "mysql"}
 _DATABASE_SUFFIXES = {".duckdb": "duckdb", ".ddb": "duckdb", ".sqlite": "sqlite", ".db": "sqlite"}
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_MANGLED = re.compile(r"^(.*)\.(\d+)$")
+_DELIMITERS = {";": "';'", "\t": "'\\t' (tab)", "|": "'|'", ",": "','"}
 
 
 class SourceError(ValueError):
@@ -56,20 +62,29 @@ def detect_format(source: str, options: SourceOptions) -> str:
 def read_source(source: str, mapping: Readable) -> pd.DataFrame:
     """Read `source` as `mapping` says; raises SourceError with the file name on failure."""
     fmt = detect_format(source, mapping.source)
-    if fmt != "database" and not Path(source).exists():
-        raise SourceError(f"{source}: file not found")
+    if fmt != "database":
+        _check_path(source, fmt)
     try:
         if fmt == "csv":
             frames = [_read_csv(source, mapping.source)]
         elif fmt == "parquet":
-            frames = [_with_position(pd.read_parquet(source), source, "")]
+            frame = pd.read_parquet(source)
+            _refuse_duplicate_headers(source, list(frame.columns), lambda: list(frame.columns))
+            frames = [_with_position(frame, source, "")]
         elif fmt == "excel":
             frames = _read_excel(source, mapping.source)
         else:
             frames = [_read_database(source, mapping.source)]
     except SourceError:
         raise
-    except (duckdb.Error, OSError, ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{source}: not {exc.encoding} text (byte 0x{exc.object[exc.start]:02x} near byte "
+            f"{exc.start}); set [source] encoding in the mapping (e.g. \"cp1252\" or \"latin-1\")"
+        ) from exc
+    except (EOFError, zlib.error) as exc:
+        raise SourceError(f"{source}: the compressed file is damaged or truncated ({exc})") from exc
+    except (duckdb.Error, OSError, ValueError, LookupError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(f"{source}: cannot read as {fmt}: {reason}") from exc
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -79,8 +94,9 @@ def read_source(source: str, mapping: Readable) -> pd.DataFrame:
 def read_columns(source: str, options: SourceOptions = SourceOptions()) -> list[str]:
     """The column names of a CSV, Parquet or Excel source (first sheet), reading only its header."""
     fmt = detect_format(source, options)
-    if not Path(source).exists():
-        raise SourceError(f"{source}: file not found")
+    if fmt == "database":
+        raise SourceError(f"{source}: a database source needs a mapping (--mapping FILE) to be read")
+    _check_path(source, fmt)
     try:
         if fmt == "csv":
             return [c for c in _read_csv(source, options, nrows=0).columns if c not in BOOKKEEPING]
@@ -93,10 +109,51 @@ def read_columns(source: str, options: SourceOptions = SourceOptions()) -> list[
             return list(pd.read_excel(source, sheet_name=0, nrows=0, engine="calamine").columns)
     except SourceError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (EOFError, zlib.error, OSError, ValueError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(f"{source}: cannot read as {fmt}: {reason}") from exc
     raise SourceError(f"{source}: a {fmt} source needs a mapping (--mapping FILE) to be read")
+
+
+def delimiter_hint(columns: list[str]) -> str:
+    """A hint when a one-column header looks split by another delimiter than the mapping's."""
+    if len(columns) != 1:
+        return ""
+    found = [shown for char, shown in _DELIMITERS.items() if char in str(columns[0])]
+    return f"; the header looks delimited by {found[0]}: set [source] delimiter" if found else ""
+
+
+def _check_path(source: str, fmt: str) -> None:
+    """Fail early, naming the path, when it is missing, a dangling link, or the wrong kind of file."""
+    path = Path(source)
+    if path.is_symlink() and not path.exists():
+        raise SourceError(f"{source}: a symbolic link to {path.readlink()}, which does not exist")
+    if not path.exists():
+        raise SourceError(f"{source}: file not found")
+    if path.is_dir() and fmt != "parquet":
+        raise SourceError(f"{source}: a directory, not a {fmt} file")
+    if fmt == "excel" and path.is_file():
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if not head.startswith(_WORKBOOK_SIGNATURES):
+            raise SourceError(
+                f"{source}: not an Excel workbook (no zip or OLE signature); if it is text such as "
+                f"CSV, set [source] format = \"csv\" in the mapping or rename the file")
+
+
+def _refuse_duplicate_headers(source: str, columns: list, read_header) -> None:
+    """Refuse a header naming two columns alike: pandas would rename one ('x.1') and the mapping
+    would silently read the first. `read_header` returns the header cells as written."""
+    suspects = {str(c) for c in columns if (m := _MANGLED.match(str(c))) and m.group(1) in map(str, columns)}
+    duplicated_frame = [str(c) for c, n in Counter(map(str, columns)).items() if n > 1]
+    if not suspects and not duplicated_frame:
+        return
+    names = [str(c).strip() for c in read_header() if not pd.isna(c)]
+    repeated = [name for name, n in Counter(names).items() if n > 1 and name] or duplicated_frame
+    if repeated:
+        positions = {name: [i + 1 for i, n in enumerate(names) if n == name] for name in repeated}
+        shown = "; ".join(f"'{n}' (columns {', '.join(map(str, p))})" for n, p in positions.items())
+        raise SourceError(f"{source}: the header repeats {shown}; give each column its own name")
 
 
 def _with_position(frame: pd.DataFrame, file: str, sheet: str) -> pd.DataFrame:
@@ -124,6 +181,11 @@ def _read_csv(source: str, options: SourceOptions, nrows: int | None = None) -> 
         kwargs["names"] = options.column_names
     try:
         frame = pd.read_csv(source, **kwargs)
+        if options.header:
+            header_kwargs = {k: v for k, v in kwargs.items() if k in ("sep", "encoding")}
+            _refuse_duplicate_headers(
+                source, list(frame.columns),
+                lambda: pd.read_csv(source, header=None, nrows=1, dtype=str, **header_kwargs).iloc[0].tolist())
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"{source}: the file is empty") from exc
     except pd.errors.ParserError as exc:
@@ -135,6 +197,11 @@ def _read_excel(source: str, options: SourceOptions) -> list[pd.DataFrame]:
     sheets = pd.read_excel(source, sheet_name=options.sheets or None, engine="calamine")
     if not sheets:
         raise SourceError(f"{source}: the workbook has no sheets")
+    for name, sheet in sheets.items():
+        _refuse_duplicate_headers(
+            f"{source} sheet '{name}'", list(sheet.columns),
+            lambda name=name: pd.read_excel(source, sheet_name=name, header=None, nrows=1,
+                                            engine="calamine").iloc[0].tolist())
     names = list(sheets)
     expected = list(sheets[names[0]].columns)
     for name in names[1:]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,7 @@ def ingest(
     if id_map is not None:
         from features.identity.resolve import apply_id_map
 
-        result = type(result)(
-            apply_id_map(result.accepted, id_map), result.quarantine,
-            result.zero_amount_kept, result.duplicates_kept,
-        )
+        result = dataclasses.replace(result, accepted=apply_id_map(result.accepted, id_map))
     report = quality_report(raw, result, mapping, str(source))
     if id_map is not None:
         report["customers_after_id_map"] = int(result.accepted["customer_id"].nunique())

@@ -7,30 +7,40 @@ amounts, never quarantined.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from features.ingest.mapping import Mapping, ParseOptions
-from features.ingest.readers import BOOKKEEPING, SourceError
+from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint
+from features.ingest.text import clean_text
+from features.ingest.timestamps import looks_like_epoch, read_timestamps
 from features.schema import to_canonical_frame
 
 REASONS: dict[str, str] = {
     "missing_customer_id": "the customer id is empty",
+    "invalid_customer_id": "the customer id holds a control character (NUL, tab, newline) or is "
+                           "longer than rules.max_id_length",
     "missing_timestamp": "the timestamp is empty",
-    "unparseable_timestamp": "the timestamp cannot be read with the mapping's format",
+    "unparseable_timestamp": "the timestamp cannot be read (with the mapping's format or unit, if given)",
     "timestamp_before_floor": "the timestamp is before rules.min_timestamp",
     "timestamp_in_future": "the timestamp is after the time of the run",
     "missing_amount": "the amount (or quantity / unit price) is empty",
     "non_numeric_amount": "the amount is not a finite number",
     "non_numeric_quantity": "the quantity is not a finite number",
     "non_numeric_unit_price": "the unit price is not a finite number",
+    "quantity_out_of_range": "the quantity is beyond +/- rules.max_abs_quantity",
+    "amount_out_of_range": "the amount (or quantity x unit price) is beyond +/- rules.max_abs_amount",
     "negative_unit_price": "the unit price is negative (an adjustment, not a sale or a return)",
     "missing_order_id": "the order id is empty",
+    "invalid_order_id": "the order id holds a control character or is longer than rules.max_id_length",
     "exact_duplicate": "the line repeats an earlier line exactly (the first copy is kept)",
     "zero_amount": "the amount is zero and rules.zero_amount = 'quarantine'",
 }
+
+_NOT_A_NUMBER = " is not a finite number"
 
 QUARANTINE_COLUMNS = ("source_file", "source_sheet", "source_row", "reason", "field", "detail", "raw")
 
@@ -43,6 +53,7 @@ class ValidationResult:
     quarantine: pd.DataFrame
     zero_amount_kept: int
     duplicates_kept: int
+    timestamp_formats: dict[str, int] = field(default_factory=dict)
 
 
 class _Verdicts:
@@ -53,10 +64,14 @@ class _Verdicts:
         self.field = pd.Series(pd.NA, index=index, dtype="string")
         self.detail = pd.Series(pd.NA, index=index, dtype="string")
 
-    def flag(self, mask: pd.Series, reason: str, field: str, detail: pd.Series | str) -> None:
+    def flag(self, mask: pd.Series, reason: str, field: str,
+             detail: pd.Series | str | Callable[[pd.Series], pd.Series]) -> None:
+        """Give `reason` to rows in `mask` without one yet; a callable detail gets just those rows."""
         new = mask & self.reason.isna()
         if not new.any():
             return
+        if callable(detail):
+            detail = detail(new).reindex(self.detail.index)
         self.reason[new] = reason
         self.field[new] = field
         self.detail[new] = detail[new] if isinstance(detail, pd.Series) else detail
@@ -72,20 +87,29 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     source_columns = [c for c in raw.columns if c not in BOOKKEEPING]
     _require_columns(raw, columns)
     verdicts = _Verdicts(raw.index)
-    shown = lambda name: "value '" + raw[columns[name]].astype("string").fillna("") + "'"  # noqa: E731
+
+    def shown(name: str, text: pd.Series | str) -> Callable[[pd.Series], pd.Series]:
+        """A detail quoting the source value of `name`, built only for the rows flagged."""
+        def detail(rows: pd.Series) -> pd.Series:
+            said = "value '" + raw.loc[rows, columns[name]].astype("string").fillna("") + "'"
+            return said + (text[rows] if isinstance(text, pd.Series) else text)
+        return detail
 
     customer_id = _clean_id(raw[columns["customer_id"]])
     verdicts.flag(customer_id.isna(), "missing_customer_id", "customer_id", REASONS["missing_customer_id"])
+    _flag_bad_ids(customer_id, "customer_id", mapping, verdicts)
 
     ts_raw = raw[columns["timestamp"]]
-    timestamp = parse_timestamps(ts_raw, mapping.parse)
+    parsed = read_timestamps(ts_raw, mapping.parse)
+    timestamp = parsed.values
     verdicts.flag(_is_blank(ts_raw), "missing_timestamp", "timestamp", REASONS["missing_timestamp"])
-    verdicts.flag(timestamp.isna(), "unparseable_timestamp", "timestamp", shown("timestamp") + " does not parse")
+    verdicts.flag(timestamp.isna(), "unparseable_timestamp", "timestamp",
+                  shown("timestamp", _timestamp_hint(ts_raw, timestamp.isna(), mapping.parse)))
     floor = pd.Timestamp(mapping.rules.min_timestamp, tz="UTC")
     verdicts.flag(timestamp < floor, "timestamp_before_floor", "timestamp",
-                  shown("timestamp") + f" is before {floor.date()}")
+                  shown("timestamp", f" is before {floor.date()}"))
     verdicts.flag(timestamp > now, "timestamp_in_future", "timestamp",
-                  shown("timestamp") + f" is after {now.isoformat()}")
+                  shown("timestamp", f" is after {now.isoformat()}"))
 
     amount, quantity = _amounts(raw, columns, mapping, verdicts, shown)
 
@@ -124,17 +148,17 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     ok = verdicts.ok
     accepted = to_canonical_frame(canonical[ok.to_numpy()])
     quarantine = _quarantine_frame(raw[~ok.to_numpy()], source_columns, verdicts, ~ok)
-    return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept)
+    return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept, parsed.formats)
 
 
 def _require_columns(raw: pd.DataFrame, columns: dict[str, str]) -> None:
     for canonical, source in columns.items():
         if source not in raw.columns:
             file = raw["_source_file"].iat[0] if len(raw) else "source"
-            present = [c for c in raw.columns if c not in BOOKKEEPING]
+            present = [str(c) for c in raw.columns if c not in BOOKKEEPING]
             raise SourceError(
                 f"{file}: column '{source}' (mapped to {canonical}) not found; "
-                f"columns present: {', '.join(map(str, present))}"
+                f"columns present: {', '.join(present)}{delimiter_hint(present)}"
             )
 
 
@@ -144,71 +168,87 @@ def _is_blank(values: pd.Series) -> pd.Series:
     return values.isna()
 
 
-def clean_text(values: pd.Series) -> pd.Series:
-    """Strings stripped of surrounding blanks; empty becomes missing. Integral floats lose '.0'."""
-    if pd.api.types.is_float_dtype(values):
-        integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
-        text = values.astype("string")
-        text[integral] = values[integral].astype("int64").astype("string")
-        return text
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
-
-
 _clean_id = clean_text
 
 
-def parse_timestamps(values: pd.Series, options: ParseOptions) -> pd.Series:
-    """Timestamps in UTC; naive values are read in the mapping's time zone. Failures -> NaT."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
+def _flag_bad_ids(ids: pd.Series, name: str, mapping: Mapping, verdicts: _Verdicts) -> None:
+    """Ids with control characters (NUL, tab, newline) or longer than the bound cannot be keys."""
+    control = ids.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).astype(bool)
+    too_long = (ids.str.len() > mapping.rules.max_id_length).fillna(False).astype(bool)
+    reason = f"invalid_{name}"
+    verdicts.flag(control, reason, name, f"the {name.replace('_', ' ')} holds a control character "
+                  f"(e.g. NUL, tab or newline)")
+    verdicts.flag(too_long, reason, name, f"the {name.replace('_', ' ')} is longer than "
+                  f"{mapping.rules.max_id_length} characters (rules.max_id_length)")
+
+
+def _timestamp_hint(values: pd.Series, unread: pd.Series, options: ParseOptions) -> pd.Series | str:
+    """Why an unreadable timestamp did not parse, and which setting to look at."""
+    if options.timestamp_unit is not None:
+        return f" is not a number of '{options.timestamp_unit}' since 1970 in range (timestamp_unit)"
+    if options.timestamp_format is not None:
+        base = f" does not match timestamp_format '{options.timestamp_format}'"
     else:
-        text = values.astype("string").str.strip()
-        parsed = pd.to_datetime(
-            text,
-            format=options.timestamp_format,
-            dayfirst=options.dayfirst,
-            errors="coerce",
-        )
-        if parsed.dtype == object:
-            parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
-    if getattr(parsed.dt, "tz", None) is None:
-        parsed = parsed.dt.tz_localize(
-            options.timezone,
-            ambiguous=np.zeros(len(parsed), dtype=bool),
-            nonexistent="shift_forward",
-        )
-    return parsed.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        base = " does not parse as a date and time (set [parse] timestamp_format or dayfirst for its form)"
+    epoch = looks_like_epoch(values[unread]) if unread.any() else pd.Series(dtype=bool)
+    if not epoch.any():
+        return base
+    hint = pd.Series(base, index=values.index, dtype="string")
+    hint[epoch.index[epoch.to_numpy()]] = (
+        base + "; numbers since 1970 need [parse] timestamp_unit = \"s\", \"ms\" or \"us\"")
+    return hint
 
 
-def _numbers(values: pd.Series) -> pd.Series:
-    """Float64 with NaN for anything that is not a finite number."""
+def _numbers(values: pd.Series, options: ParseOptions) -> pd.Series:
+    """Float64 with NaN for anything that is not a finite number (after the mapping's separators)."""
+    if options.thousands is not None or options.decimal != ".":
+        values = values.astype("string")
+        if options.thousands is not None:
+            values = values.str.replace(options.thousands, "", regex=False)
+        if options.decimal != ".":
+            values = values.str.replace(options.decimal, ".", regex=False)
     numeric = pd.to_numeric(values, errors="coerce").astype("float64")
     return numeric.where(np.isfinite(numeric))
 
 
 def _amounts(raw, columns, mapping, verdicts, shown) -> tuple[pd.Series, pd.Series]:
+    parse, rules = mapping.parse, mapping.rules
     quantity = pd.Series(np.nan, index=raw.index)
     if "quantity" in columns:
-        quantity = _numbers(raw[columns["quantity"]])
+        quantity = _numbers(raw[columns["quantity"]], parse)
     if "amount" in columns:
         src = raw[columns["amount"]]
-        amount = _numbers(src)
+        amount = _numbers(src, parse)
         verdicts.flag(_is_blank(src), "missing_amount", "amount", REASONS["missing_amount"])
-        verdicts.flag(amount.isna(), "non_numeric_amount", "amount", shown("amount") + " is not a number")
+        verdicts.flag(amount.isna(), "non_numeric_amount", "amount", shown("amount", _NOT_A_NUMBER))
         if "quantity" in columns:
             verdicts.flag(quantity.isna() & ~_is_blank(raw[columns["quantity"]]), "non_numeric_quantity",
-                          "quantity", shown("quantity") + " is not a number")
-        return amount, quantity
-    price = _numbers(raw[columns["unit_price"]])
-    for name, parsed in (("quantity", quantity), ("unit_price", price)):
-        src = raw[columns[name]]
-        verdicts.flag(_is_blank(src), "missing_amount", name, REASONS["missing_amount"])
-        verdicts.flag(parsed.isna(), f"non_numeric_{name}", name, shown(name) + " is not a number")
-    if mapping.rules.negative_unit_price == "quarantine":
-        verdicts.flag(price < 0, "negative_unit_price", "unit_price",
-                      shown("unit_price") + " is negative")
-    return quantity * price, quantity
+                          "quantity", shown("quantity", _NOT_A_NUMBER))
+    else:
+        price = _numbers(raw[columns["unit_price"]], parse)
+        for name, parsed in (("quantity", quantity), ("unit_price", price)):
+            src = raw[columns[name]]
+            verdicts.flag(_is_blank(src), "missing_amount", name, REASONS["missing_amount"])
+            verdicts.flag(parsed.isna(), f"non_numeric_{name}", name, shown(name, _NOT_A_NUMBER))
+        if rules.negative_unit_price == "quarantine":
+            verdicts.flag(price < 0, "negative_unit_price", "unit_price",
+                          shown("unit_price", " is negative"))
+        with np.errstate(over="ignore", invalid="ignore"):
+            amount = quantity * price
+    if "quantity" in columns:
+        verdicts.flag(quantity.abs() > rules.max_abs_quantity, "quantity_out_of_range", "quantity",
+                      shown("quantity", f" is beyond +/-{rules.max_abs_quantity:g} (rules.max_abs_quantity)"))
+    verdicts.flag(amount.abs() > rules.max_abs_amount, "amount_out_of_range", "amount",
+                  _amount_shown(columns, amount, shown,
+                                f" is beyond +/-{rules.max_abs_amount:g} (rules.max_abs_amount)"))
+    return amount, quantity
+
+
+def _amount_shown(columns, amount, shown, text: str) -> Callable[[pd.Series], pd.Series]:
+    """A detail quoting the amount as the source gave it, or the product it was computed as."""
+    if "amount" in columns:
+        return shown("amount", text)
+    return lambda rows: "quantity x unit price = " + amount[rows].map("{:g}".format).astype("string") + text
 
 
 def _order_ids(raw, columns, mapping, customer_id, timestamp, verdicts) -> pd.Series:
@@ -217,6 +257,7 @@ def _order_ids(raw, columns, mapping, customer_id, timestamp, verdicts) -> pd.Se
         return customer_id + "-" + day
     order_id = _clean_id(raw[columns["order_id"]])
     verdicts.flag(order_id.isna(), "missing_order_id", "order_id", REASONS["missing_order_id"])
+    _flag_bad_ids(order_id, "order_id", mapping, verdicts)
     return order_id
 
 

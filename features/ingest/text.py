@@ -1,0 +1,17 @@
+"""Cell values as text: the one way ids, labels and timestamps are read from any source dtype."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Strings stripped of surrounding blanks; empty becomes missing. Integral floats lose '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        integral = values.notna() & np.isfinite(values) & (values == np.floor(values))
+        text = values.astype("string")
+        text[integral] = values[integral].astype("int64").astype("string")
+        return text
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
