@@ -33,6 +33,7 @@ class AudienceRule(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
     when: str = Field(min_length=1)
+    control_share: float = Field(0.1, gt=0, lt=1)
 
     @field_validator("when")
     @classmethod
@@ -46,6 +47,7 @@ class AudienceRules(BaseModel):
     """Audiences in priority order (first match wins)."""
 
     model_config = ConfigDict(extra="forbid")
+    min_control_size: int = Field(100, ge=1)
     audience: list[AudienceRule] = Field(min_length=1)
 
     @field_validator("audience")
@@ -138,6 +140,7 @@ def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
         "customers": [int((assignments["audience"] == r.name).sum()) for r in rules.audience],
         "eligible": [len(eligible[r.name]) for r in rules.audience],
         "rule": [r.when for r in rules.audience],
+        "control_share": [r.control_share for r in rules.audience],
     })
     return Audiences(assignments, counts, rules)
 
@@ -156,9 +159,21 @@ def write_audiences(audiences: Audiences, table: pd.DataFrame, out: str | os.Pat
             "customers_in_an_audience": len(audiences.assignments),
             "audiences": audiences.counts.to_dict(orient="records"),
             "descriptions": {r.name: r.description for r in audiences.rules.audience},
+            "min_control_size": audiences.rules.min_control_size,
+            **_cutoff_and_models(table),
         }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     return Path(out)
+
+
+def _cutoff_and_models(table: pd.DataFrame) -> dict:
+    """The scores' cutoff and model versions, which a campaign made from these lists records."""
+    found = {}
+    for column in ("as_of", "model_versions"):
+        values = table[column].dropna().astype(str).unique() if column in table else []
+        if len(values) == 1:
+            found[column] = json.loads(values[0]) if column == "model_versions" else values[0][:10]
+    return found
 
 
 def _percentile(values: pd.Series) -> pd.Series:

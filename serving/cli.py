@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import features.identity.cli  # noqa: F401  (registers `insight resolve`)
+import serving.campaign_cli  # noqa: F401  (registers `insight campaign`)
 import serving.serve_cli  # noqa: F401  (registers `insight serve`)
 from features.cli import app, fail
 from features.datasets import cdnow_master_path

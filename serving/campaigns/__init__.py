@@ -1,0 +1,1 @@
+"""Campaigns with random control groups: split, store, report (see README)."""
