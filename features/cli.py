@@ -104,9 +104,13 @@ def ingest(
         source = str(PACKAGED_SOURCES[preset]())
     ids = None
     if id_map is not None:
-        if not id_map.exists():
+        if not id_map.is_file():
             fail(f"{id_map}: id map not found")
-        ids = pd.read_parquet(id_map)
+        try:
+            ids = pd.read_parquet(id_map)
+        except (OSError, ValueError) as exc:
+            fail(f"{id_map}: cannot read the id map (an id_map.parquet from `insight resolve`): "
+                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     try:
         result = run_ingest(
             source, spec, out,

@@ -76,8 +76,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(f"    {reason:<26}{count:>8,}")
     lines += [
         f"  accounted for    {'yes' if report['balanced'] else 'NO'}",
-        "  timestamps read as "
-        + ("; ".join(f"{form}: {count:,}" for form, count in report["timestamp_forms"].items()) or "-"),
+        "  timestamps       "
+        + ("; ".join(f"{count:,} read as {form}" for form, count in report["timestamp_forms"].items()) or "-"),
         f"  customers        {report['customers']:>12,}",
         f"  orders           {report['orders']:>12,}",
         f"  date range       {report['first_timestamp']} .. {report['last_timestamp']}",

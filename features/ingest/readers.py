@@ -15,6 +15,7 @@ from typing import Protocol
 
 import duckdb
 import pandas as pd
+from python_calamine import CalamineError
 
 from features.ingest.mapping import SourceOptions
 
@@ -194,7 +195,10 @@ def _read_csv(source: str, options: SourceOptions, nrows: int | None = None) -> 
 
 
 def _read_excel(source: str, options: SourceOptions) -> list[pd.DataFrame]:
-    sheets = pd.read_excel(source, sheet_name=options.sheets or None, engine="calamine")
+    try:
+        sheets = pd.read_excel(source, sheet_name=options.sheets or None, engine="calamine")
+    except CalamineError as exc:
+        raise SourceError(f"{source}: cannot read the workbook (damaged or truncated?): {exc}") from exc
     if not sheets:
         raise SourceError(f"{source}: the workbook has no sheets")
     for name, sheet in sheets.items():

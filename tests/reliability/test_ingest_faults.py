@@ -56,6 +56,13 @@ def parquet_truncated(root: Path) -> None:
     (root / "sales.parquet").write_bytes(buffer.getvalue()[:-40])
 
 
+def workbook_truncated(root: Path) -> None:
+    pytest.importorskip("openpyxl")
+    buffer = io.BytesIO()
+    pd.DataFrame({"cust": ["c1"] * 500, "when": ["2024-01-05"] * 500}).to_excel(buffer, index=False)
+    (root / "sales.xlsx").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+
 def directory_named_csv(root: Path) -> None:
     (root / "sales.csv").mkdir()
     (root / "sales.csv" / "part.csv").write_text(csv())
@@ -137,6 +144,8 @@ FAULTS = [
           refused=("sales.csv.gz", "damaged or truncated")),
     Fault("truncated parquet", parquet_truncated, source="sales.parquet",
           refused=("sales.parquet", "cannot read as parquet")),
+    Fault("truncated workbook", workbook_truncated, source="sales.xlsx",
+          refused=("sales.xlsx", "cannot read the workbook")),
     Fault("directory, not a file", directory_named_csv, refused=("sales.csv", "a directory, not a csv file")),
     Fault("dangling symlink", dangling_link, refused=("sales.csv", "nowhere.csv", "does not exist")),
     Fault("missing file", None, refused=("sales.csv", "file not found")),
@@ -284,6 +293,18 @@ def test_bad_ingest_input(fault: Fault, tmp_path: Path, previous_output: Path) -
     assert quarantine["source_file"].eq(str(tmp_path / fault.source)).all()
     if fault.check is not None:
         fault.check(accepted, report)
+
+
+def test_a_damaged_id_map_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text(csv())
+    (tmp_path / "shop.toml").write_text(MAPPING)
+    (tmp_path / "id_map.parquet").write_bytes(b"PAR1 not really")
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "sales.csv"), "--mapping", str(tmp_path / "shop.toml"),
+                                      "--id-map", str(tmp_path / "id_map.parquet"), "--out", str(tmp_path / "out")],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "id_map.parquet: cannot read the id map" in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
 
 
 RECORD_MAPPING = """
