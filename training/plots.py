@@ -28,11 +28,12 @@ def gains_figure(labels: np.ndarray, scores: dict[str, np.ndarray], title: str) 
 
 
 def calibration_figure(labels: np.ndarray, probabilities: dict[str, np.ndarray], title: str) -> Figure:
-    """Observed rate against mean predicted probability, per decile."""
+    """Observed rate against mean predicted probability, per decile; the legend gives each
+    candidate's lowest and highest probability, so a saturated calibration (0 or 1) shows."""
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, p in probabilities.items():
         mean_p, rate, _ = metrics.calibration_table(labels, p)
-        ax.plot(mean_p, rate, marker="o", label=name)
+        ax.plot(mean_p, rate, marker="o", label=f"{name} [{np.nanmin(p):.4f}, {np.nanmax(p):.4f}]")
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
     ax.set(xlabel="predicted probability", ylabel="observed rate", title=title)
     ax.legend()

@@ -72,3 +72,23 @@ def test_unknown_methods_are_refused(fitted, frame) -> None:
         ChurnModel(method="average")
     with pytest.raises(ValueError, match="unknown churn method"):
         fitted.candidate_probabilities(frame, ("gbm", "mean"))
+
+
+def test_calibration_never_says_certainly() -> None:
+    from training.models.calibration import SmoothedIsotonic
+
+    # A perfectly separating score: plain isotonic gives exactly 0.0 and 1.0 on its end blocks.
+    scores = np.r_[np.linspace(0, 0.4, 300), np.linspace(0.6, 1, 100)]
+    y = np.r_[np.zeros(300), np.ones(100)]
+    p = SmoothedIsotonic().fit(scores, y).predict(np.r_[scores, -1.0, 2.0])
+    assert (p > 0).all() and (p < 1).all()
+    rate = (100 + 0.5) / 401
+    assert p[0] == pytest.approx(rate / 301) and p[-1] == pytest.approx((100 + rate) / 101)
+    assert (np.diff(SmoothedIsotonic().fit(scores, y).predict(np.sort(scores))) >= 0).all()
+
+
+def test_churn_probabilities_stay_inside_zero_and_one(frame, fitted) -> None:
+    extreme = frame.assign(recent_drop=np.r_[np.full(3000, -50.0), np.full(3000, 50.0)])
+    for method in ("gbm", "gbm_pnbd"):
+        p = fitted.candidate_probabilities(extreme, (method,))[method]
+        assert (p > 0).all() and (p < 1).all(), method

@@ -1,7 +1,8 @@
 """Churn: probability of no purchase in the next `horizon` days.
 
 LightGBM boosted from the BG/NBD probability of no purchase, then calibrated with isotonic
-regression fitted on out-of-fold predictions (customers grouped, so one customer's stacked
+regression (its steps shrunk towards the base rate, so no probability is exactly 0 or 1; see
+`calibration`) fitted on out-of-fold predictions (customers grouped, so one customer's stacked
 snapshots never sit on both sides of a fold), as scikit-learn's CalibratedClassifierCV does with
 `ensemble=False`.
 
@@ -18,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
 
+from training.models.calibration import SmoothedIsotonic
 from training.models.gbm import GbmModel
 
 BASELINE_COLUMN = "bgnbd_p_no_purchase"
@@ -64,7 +65,7 @@ class ChurnModel:
         for train_idx, test_idx in folds.split(frame, y, groups):
             fold = self._model().fit(frame.iloc[train_idx], y[train_idx])
             out_of_fold[test_idx] = fold.predict(frame.iloc[test_idx])
-        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(out_of_fold, y)
+        self.calibrator_ = SmoothedIsotonic().fit(out_of_fold, y)
         self.model_ = self._model().fit(frame, y)
         return self
 
