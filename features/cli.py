@@ -20,8 +20,8 @@ from rich.markup import escape
 from features.datasets import cdnow_master_path
 from features.ingest import ingest as run_ingest
 from features.ingest import load_mapping
-from features.ingest.mapping import MappingError
-from features.ingest.readers import SourceError
+from features.ingest.mapping import MappingError, canonical_mapping
+from features.ingest.readers import SourceError, read_columns
 
 app = typer.Typer(
     name="insight",
@@ -79,12 +79,22 @@ def ingest(
 ) -> None:
     """Validate a purchase log into the canonical transaction table.
 
+    A CSV, Parquet or Excel file whose header already has the canonical columns (customer_id,
+    order_id, timestamp, amount and any of quantity, product_id, category, channel, region)
+    needs neither --preset nor --mapping.
+
     Writes OUT/transactions.parquet, OUT/quarantine.parquet (every rejected row with its reason)
     and OUT/quality_report.{json,txt}. Nothing is written unless the whole run succeeds.
     """
+    spec = None
     try:
         spec = load_mapping(preset=preset, path=mapping) if (preset or mapping) else None
+        if spec is None and source is not None:
+            spec = canonical_mapping(read_columns(source))
     except MappingError as exc:
+        named = preset or mapping
+        fail(str(exc) if named else f"{source}: give --preset NAME or --mapping FILE to say how to read it; {exc}")
+    except SourceError as exc:
         fail(str(exc))
     if spec is None:
         fail("give --preset NAME or --mapping FILE to say how to read the source")

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_CUSTOMERS = 100_000
 OUTPUT_COLUMNS = (
-    "customer_id", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
+    "customer_id", "status", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
     "p_purchase_90d", "expected_next_purchase_date", "predicted_clv", "model_versions", "as_of",
 )
 
@@ -61,7 +61,9 @@ def run_batch(
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
 ) -> BatchResult:
-    """Score every customer with a purchase on or before `as_of` and publish `out` atomically.
+    """Score every customer with an accepted line on or before `as_of` and publish `out` atomically.
+
+    Each gets exactly one row with its `status` (see `features.pipeline.orders.STATUSES`).
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
@@ -106,11 +108,13 @@ def run_batch(
 
 
 def summarize(out: Path, fmt: str = "parquet") -> dict:
-    """Customers, per-segment counts, mean churn probability and totals, read from the written file."""
-    columns = ["segment_name", "churn_probability", "expected_orders", "predicted_clv"]
+    """Customers (by status; they add up), per-segment counts, mean churn probability and totals,
+    read from the written file."""
+    columns = ["status", "segment_name", "churn_probability", "expected_orders", "predicted_clv"]
     scores = pd.read_parquet(out, columns=columns) if fmt == "parquet" else pd.read_csv(out, usecols=columns)
     return {
         "customers": len(scores),
+        "customers_by_status": {str(k): int(v) for k, v in scores["status"].value_counts().sort_index().items()},
         "segments": {str(k): int(v) for k, v in scores["segment_name"].value_counts().items()},
         "mean_churn_probability": round(float(scores["churn_probability"].mean()), 4) if len(scores) else None,
         "total_expected_orders": round(float(scores["expected_orders"].sum()), 1),

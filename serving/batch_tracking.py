@@ -26,6 +26,7 @@ def log_batch_run(result: BatchResult) -> str:
             "total_predicted_clv": summary["total_predicted_clv"],
             "elapsed_seconds": summary["elapsed_seconds"],
             "drifted_features": len(summary["drifted_features"]),
+            **{f"customers_{status}": count for status, count in summary.get("customers_by_status", {}).items()},
         })
         mlflow.log_dict(summary, "summary.json")
         if len(result.drift):

@@ -23,7 +23,7 @@ from serving.schemas import (
     ScoreResponse,
     Scores,
 )
-from serving.state import ServingSet, as_scores
+from serving.state import ServingSet, api_status, as_scores
 from training.explain import explain
 from training.predict import score, with_baselines_of
 
@@ -33,20 +33,17 @@ def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return table.loc[[i for i in dict.fromkeys(ids) if i in index]].reset_index()
 
 
-def answer(ids: list[str], scores: Mapping[str, Scores], serving: ServingSet, as_of: dt.date,
-           missing: str = "unknown_customer") -> ScoreResponse:
-    """One entry per requested id, in request order; ids without scores get status `missing`."""
-    customers = [
-        CustomerScore(customer_id=i, status="ok", scores=scores[i]) if i in scores
-        else CustomerScore(customer_id=i, status=missing)
-        for i in ids
-    ]
+def answer(ids: list[str], scores: Mapping[str, Scores], statuses: Mapping[str, str], serving: ServingSet,
+           as_of: dt.date, missing: str = "unknown_customer") -> ScoreResponse:
+    """One entry per requested id, in request order, with its status from `statuses` (`missing`
+    for ids not in it) and its scores when it has them."""
+    customers = [CustomerScore(customer_id=i, status=statuses.get(i, missing), scores=scores.get(i)) for i in ids]
     return ScoreResponse(as_of=as_of, model_versions=serving.versions, customers=customers)
 
 
 def score_ids(serving: ServingSet, ids: list[str]) -> ScoreResponse:
     """Scores of snapshot customers; ids not in the snapshot are answered as unknown_customer."""
-    return answer(ids, serving.scores, serving, serving.as_of)
+    return answer(ids, serving.scores, serving.statuses, serving, serving.as_of)
 
 
 def history_frame(customers: list[CustomerHistory]) -> pd.DataFrame:
@@ -63,8 +60,9 @@ def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of
     """
     models = serving.models
     features = build_scoring_frame(history_frame(customers), as_of, models.horizon_days, channels=models.channels)
-    scores = as_scores(score(models, with_baselines_of(models, features))) if not features.empty else {}
-    return answer([customer.customer_id for customer in customers], scores, serving, as_of, "no_orders")
+    scored = score(models, with_baselines_of(models, features)) if not features.empty else None
+    scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
+    return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, "no_orders")
 
 
 def _number(value: float) -> float | None:
@@ -74,6 +72,8 @@ def _number(value: float) -> float | None:
 def explain_ids(serving: ServingSet, ids: list[str], top: int) -> ExplainResponse:
     """Top churn and CLV reasons per known customer, strongest first."""
     frame = known_rows(serving.snapshot, ids)
+    if "status" in frame.columns:
+        frame = frame[frame["status"].ne("returns_only").to_numpy()].reset_index(drop=True)
     reasons: dict[str, dict[str, list[Reason]]] = {}
     if not frame.empty:
         by_task = {task: explain(serving.models, frame, task, top=top) for task in ("churn", "clv")}
@@ -84,8 +84,8 @@ def explain_ids(serving: ServingSet, ids: list[str], top: int) -> ExplainRespons
                 for task, task_reasons in by_task.items()
             }
     customers = [
-        CustomerExplanation(customer_id=i, status="ok", **reasons[i]) if i in reasons
-        else CustomerExplanation(customer_id=i, status="unknown_customer")
+        CustomerExplanation(customer_id=i, status=serving.statuses.get(i, "ok"), **reasons[i]) if i in reasons
+        else CustomerExplanation(customer_id=i, status=serving.statuses.get(i, "unknown_customer"))
         for i in ids
     ]
     return ExplainResponse(as_of=serving.as_of, model_versions=serving.versions, customers=customers)

@@ -127,10 +127,11 @@ class CustomerScore(BaseModel):
     """One requested customer: its scores, or why there are none."""
 
     customer_id: str
-    status: Literal["ok", "unknown_customer", "no_orders"] = Field(
-        description="unknown_customer: the id is not in the feature snapshot; no_orders (score_history): no "
-        "order with a positive amount on or before as_of to build features from.")
-    scores: Scores | None = Field(None, description="Present when status is ok.")
+    status: Literal["ok", "no_paid_orders", "no_orders", "unknown_customer"] = Field(
+        description="ok: scored; no_paid_orders: only zero-value orders so far, scored (segment 'no paid "
+        "orders yet'); no_orders: only returns on or before as_of, no purchase to build features from "
+        "(batch status returns_only); unknown_customer: the id is not in the feature snapshot.")
+    scores: Scores | None = Field(None, description="Present when status is ok or no_paid_orders.")
 
 
 class ScoreResponse(BaseModel):
@@ -153,7 +154,7 @@ class Reason(BaseModel):
 
 class CustomerExplanation(BaseModel):
     customer_id: str
-    status: Literal["ok", "unknown_customer"]
+    status: Literal["ok", "no_paid_orders", "no_orders", "unknown_customer"]
     churn: list[Reason] = Field(default_factory=list)
     clv: list[Reason] = Field(default_factory=list)
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from features.engine import spark_session
 from training.job import CustomerModels
-from training.predict import score
+from training.predict import score, scorable
 
 DATE_COLUMN = "expected_next_purchase_date"
 
@@ -22,7 +22,8 @@ def score_on_spark(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return score(models, frame)
     spark = spark_session()
-    schema = spark.createDataFrame(_portable(score(models, frame.head(1)))).schema
+    sample = frame[scorable(frame)].head(1) if scorable(frame).any() else frame.head(1)
+    schema = spark.createDataFrame(_portable(score(models, sample))).schema
 
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:

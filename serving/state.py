@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -39,11 +39,23 @@ class ServingSet:
     as_of: dt.date
     source: str
     loaded_at: dt.datetime
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    """The API status (see `api_status`) of every snapshot customer, scored or not."""
+
+
+API_STATUS = {"scored": "ok", "no_paid_orders": "no_paid_orders", "returns_only": "no_orders"}
+"""Batch scoring's `status` -> the API's: `ok` predates the status column and stays its name."""
+
+
+def api_status(scored: pd.DataFrame) -> dict[str, str]:
+    """customer id -> API status for rows of `score()` output."""
+    return dict(zip(scored["customer_id"].astype(str), scored["status"].map(API_STATUS), strict=True))
 
 
 def as_scores(scored: pd.DataFrame) -> dict[str, Scores]:
-    """Rows of `score()` output keyed by customer id; a missing next purchase date becomes null."""
-    rows = scored[["customer_id", *SCORE_FIELDS]].astype({"expected_next_purchase_date": object})
+    """Rows of `score()` output that have scores, keyed by customer id; a missing next purchase date
+    becomes null."""
+    rows = scored[scored["status"].ne("returns_only").to_numpy()][["customer_id", *SCORE_FIELDS]].astype({"expected_next_purchase_date": object})
     rows = rows.where(rows.notna(), None)
     return {str(row.pop("customer_id")): Scores(**row) for row in rows.to_dict("records")}
 
@@ -54,13 +66,14 @@ def prepare(models: CustomerModels, versions: dict[str, str], snapshot: pd.DataF
     if snapshot.empty:
         raise ValueError(f"the feature snapshot of {as_of} has no customers")
     try:
-        scores = as_scores(score(models, snapshot.reset_index()))
+        scored = score(models, snapshot.reset_index())
+        scores, statuses = as_scores(scored), api_status(scored)
     except (KeyError, ValueError) as exc:
         raise ValueError(
             f"the champion models cannot score the snapshot of {as_of} ({exc}); "
             "rebuild the snapshot with the current champions (`insight score`)"
         ) from exc
-    return ServingSet(models, versions, snapshot, scores, as_of, source, dt.datetime.now(dt.UTC))
+    return ServingSet(models, versions, snapshot, scores, as_of, source, dt.datetime.now(dt.UTC), statuses)
 
 
 class ServingState:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
-from features.pipeline import build_scoring_frame, build_training_frame, training_cutoffs
+from features.pipeline import build_scoring_frame, build_training_frame, purchasers_of, training_cutoffs
 from features.engine import resolve_backend
 from features.pipeline.source import Transactions, transactions_table
 from training.baselines import MIN_REPEAT_CUSTOMERS, Baselines, repeat_customers, with_baselines
@@ -82,6 +82,7 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine)
     channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
     scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
+    scoring = purchasers_of(scoring)
     thin = thin_snapshots(full)
     full = _without(full, thin)
     if full.empty:

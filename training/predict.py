@@ -14,11 +14,12 @@ import pandas as pd
 
 from features.pipeline import build_scoring_frame
 from features.pipeline.source import Transactions
-from training.baselines import Baselines, with_baselines
+from training.baselines import DAYS_PER_WEEK, Baselines, with_baselines
 from training.job import CustomerModels
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "customer_id",
+    "status",
     "segment_id",
     "segment_name",
     "churn_probability",
@@ -31,23 +32,55 @@ SCORE_COLUMNS: tuple[str, ...] = (
 
 
 MIN_CUSTOMERS_TO_REFIT = 1000
+COUNT_MODEL_STATUS = "no_paid_orders"
+UNSCORED_STATUS = "returns_only"
+SPECIAL_SEGMENTS = {COUNT_MODEL_STATUS: (-1, "no paid orders yet"), UNSCORED_STATUS: (-2, "returns only")}
+"""Segments of the customers the clustering never saw: a zero-value history and a returns-only one."""
+
+
+def _status(frame: pd.DataFrame) -> pd.Series:
+    """The frame's `status` (`scored` for frames without one, such as training frames)."""
+    if "status" not in frame.columns:
+        return pd.Series("scored", index=frame.index, dtype="string")
+    return frame["status"].astype("string").fillna("scored")
+
+
+def scorable(frame: pd.DataFrame) -> np.ndarray:
+    """True for the rows the models score: customers with a purchase (status `scored`)."""
+    return _status(frame).eq("scored").to_numpy()
+
+
+def _has_summary(frame: pd.DataFrame) -> np.ndarray:
+    """True for the rows with a BTYD summary: every status but returns_only."""
+    return _status(frame).ne(UNSCORED_STATUS).to_numpy()
+
+
+def _baselines_on(frame: pd.DataFrame, fitted: Baselines, horizon_days: int) -> pd.DataFrame:
+    """`frame` plus the baseline columns of `fitted` where there is a BTYD summary (NaN elsewhere)."""
+    mask = _has_summary(frame)
+    if mask.all():
+        return with_baselines(frame, horizon_days, fitted=fitted)[0]
+    if not mask.any():
+        return frame
+    return pd.concat([with_baselines(frame[mask], horizon_days, fitted=fitted)[0], frame[~mask]]).loc[frame.index]
 
 
 def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.date | str,
                   *, engine: str = "duckdb") -> pd.DataFrame:
     """Features as of `as_of` with the models' channel columns, calendar features and baselines.
 
-    The baselines are refitted on the customers known at `as_of`, exactly as each stacked training
-    snapshot had its own fit, starting from the parameters stored with the models (the nearest
-    known answer; it saves steps when the base resembles the training one); a base smaller than
-    MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a single
-    customer).
+    The baselines are refitted on the customers with a purchase at `as_of`, exactly as each stacked
+    training snapshot had its own fit, starting from the parameters stored with the models (the
+    nearest known answer; it saves steps when the base resembles the training one); a base smaller
+    than MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a
+    single customer).
     """
     frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels)
-    if len(frame) >= MIN_CUSTOMERS_TO_REFIT:
+    purchasers = scorable(frame)
+    if purchasers.sum() >= MIN_CUSTOMERS_TO_REFIT:
         try:
-            refitted = Baselines(models.horizon_days).fit(frame, start=models.baselines)
-            return with_baselines(frame, models.horizon_days, fitted=refitted)[0]
+            refitted = Baselines(models.horizon_days).fit(frame[purchasers], start=models.baselines)
+            return _baselines_on(frame, refitted, models.horizon_days)
         except ValueError:
             pass
     return with_baselines_of(models, frame)
@@ -55,13 +88,79 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
 
 def with_baselines_of(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` plus the baseline columns computed with the models' stored parameters."""
-    return with_baselines(frame, models.horizon_days, fitted=models.baselines)[0]
+    return _baselines_on(frame, models.baselines, models.horizon_days)
 
 
 def score(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer of `frame` with SCORE_COLUMNS (plus p_purchase_{d}d for every checkpoint)."""
+    """One row per customer of `frame`, in its order, with SCORE_COLUMNS (plus p_purchase_{d}d for
+    every checkpoint).
+
+    `status` comes from the frame (see `features.pipeline.orders.STATUSES`): `scored` customers get
+    the models' scores; `no_paid_orders` ones the count models' (BG/NBD with Gamma-Gamma, on the
+    frame's baseline columns) and the segment "no paid orders yet"; `returns_only` ones the segment
+    "returns only" and null scores.
+    """
     if frame.empty:
         return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    status = _status(frame)
+    parts = []
+    model_rows = scorable(frame)
+    if model_rows.any():
+        parts.append(_model_scores(models, frame[model_rows]).set_axis(np.flatnonzero(model_rows)))
+    count_rows = status.eq(COUNT_MODEL_STATUS).to_numpy()
+    if count_rows.any():
+        checkpoints = [c for c in parts[0].columns if c.startswith("p_purchase_")] if parts else []
+        parts.append(_count_model_scores(models, frame[count_rows], checkpoints).set_axis(np.flatnonzero(count_rows)))
+    out = pd.concat(parts).reindex(range(len(frame))) if parts else pd.DataFrame(index=range(len(frame)))
+    out["customer_id"] = frame["customer_id"].astype("string").to_numpy()
+    out["status"] = status.to_numpy()
+    for column in SCORE_COLUMNS:
+        if column not in out:
+            out[column] = np.nan
+    out["segment_name"] = out["segment_name"].astype("object")
+    for name, (segment_id, segment_name) in SPECIAL_SEGMENTS.items():
+        rows = out["status"].eq(name).to_numpy()
+        out.loc[rows, "segment_id"] = segment_id
+        out.loc[rows, "segment_name"] = segment_name
+    out["segment_id"] = out["segment_id"].astype("int64")
+    ordered = list(SCORE_COLUMNS) + [c for c in out.columns if c not in SCORE_COLUMNS]
+    return out[ordered]
+
+
+def _count_model_scores(models: CustomerModels, frame: pd.DataFrame, checkpoints: list[str]) -> pd.DataFrame:
+    """BG/NBD x Gamma-Gamma scores of customers whose only purchase events are zero-value orders.
+
+    All from the models' stored baselines (the same alone as in a batch): churn is BG/NBD's
+    P(no purchase in the horizon), orders and spend its expectations, P(purchase within d days)
+    its closed form, and the next purchase date the first day that probability reaches one half
+    (none within the next-purchase model's max_days: no date).
+    """
+    bgnbd = models.baselines.bgnbd_
+    x, t_x, age = (frame[c].to_numpy(dtype=float) / scale for c, scale in
+                   (("btyd_frequency", 1.0), ("btyd_recency", DAYS_PER_WEEK), ("btyd_T", DAYS_PER_WEEK)))
+    baseline = models.baselines.transform(frame)
+    out = pd.DataFrame({
+        "churn_probability": baseline["bgnbd_p_no_purchase"].to_numpy(dtype=float),
+        "expected_orders": baseline["bgnbd_expected_orders"].to_numpy(dtype=float),
+        "predicted_clv": baseline["bgnbd_gg_spend"].to_numpy(dtype=float),
+    })
+    for column in dict.fromkeys([*checkpoints, "p_purchase_30d", "p_purchase_90d"]):
+        days = int(column.removeprefix("p_purchase_").removesuffix("d"))
+        out[column] = bgnbd.probability_of_purchase(x, t_x, age, t=days / DAYS_PER_WEEK)
+    grid = np.arange(1, models.next_purchase.max_days + 1)
+    reached = np.array([bgnbd.probability_of_purchase(np.full(grid.size, xi), np.full(grid.size, ri),
+                                                      np.full(grid.size, ti), t=grid / DAYS_PER_WEEK) >= 0.5
+                        for xi, ri, ti in zip(x, t_x, age, strict=True)]).reshape(len(frame), grid.size)
+    days = np.where(reached.any(axis=1), grid[reached.argmax(axis=1)], -1)
+    as_of = pd.to_datetime(frame["as_of"]).dt.normalize().to_numpy()
+    out["expected_next_purchase_date"] = [
+        (pd.Timestamp(a) + pd.Timedelta(days=int(d))).date() if d > 0 else None for a, d in zip(as_of, days, strict=True)
+    ]
+    return out
+
+
+def _model_scores(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
+    """The models' scores of rows that all have features."""
     as_of = pd.to_datetime(frame["as_of"]).dt.normalize()
     timing = models.next_purchase.predict(frame)
     segment_ids = np.asarray(models.segments.predict(frame))
@@ -81,5 +180,4 @@ def score(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     )
     out["expected_next_purchase_date"] = pd.to_datetime(out["expected_next_purchase_date"]).dt.date
     out["predicted_clv"] = models.clv.predict(frame)
-    ordered = list(SCORE_COLUMNS) + [c for c in out.columns if c not in SCORE_COLUMNS]
-    return out[ordered]
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.engine import parquet_source
-from features.pipeline import build_labels
+from features.pipeline import build_labels, purchasers_of
 from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table
 from training.examples import build_examples
@@ -68,7 +68,7 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = scoring_frame(path, models, as_of, engine=engine)
+    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)

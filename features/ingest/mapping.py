@@ -12,6 +12,7 @@ import tomllib
 import zoneinfo
 from importlib import resources
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -189,6 +190,39 @@ def load_mapping(*, preset: str | None = None, path: str | Path | None = None,
             raise MappingError(f"{file}: cannot read the mapping file: {exc.strerror or exc}") from None
         origin = str(file)
     return parse_mapping(text, origin, model)
+
+
+CANONICAL_SOURCE_COLUMNS: tuple[str, ...] = (
+    "customer_id", "order_id", "timestamp", "amount",
+    "quantity", "product_id", "category", "channel", "region", "source", "source_customer_id",
+)
+"""The columns a source already in the canonical layout carries: the first four are required."""
+REQUIRED_SOURCE_COLUMNS = CANONICAL_SOURCE_COLUMNS[:4]
+
+
+def missing_canonical_columns(columns: Iterable[str]) -> list[str]:
+    """The required canonical columns (customer_id, order_id, timestamp, amount) not in `columns`."""
+    present = set(map(str, columns))
+    return [name for name in REQUIRED_SOURCE_COLUMNS if name not in present]
+
+
+def canonical_mapping(columns: Iterable[str]) -> Mapping:
+    """The identity mapping of a source whose header already uses the canonical names.
+
+    Optional canonical columns are mapped when present; other columns are ignored. Raises
+    MappingError naming the required canonical columns the source lacks.
+    """
+    present = set(map(str, columns))
+    missing = missing_canonical_columns(present)
+    if missing:
+        raise MappingError(
+            f"not in the canonical layout: lacks {', '.join(missing)} "
+            f"(canonical columns: {', '.join(REQUIRED_SOURCE_COLUMNS)}[, "
+            f"{', '.join(CANONICAL_SOURCE_COLUMNS[4:])}])"
+        )
+    mapped = {name: name for name in CANONICAL_SOURCE_COLUMNS if name in present}
+    return Mapping(name="canonical", description="a source already in the canonical columns",
+                   columns=ColumnMap(**mapped))
 
 
 def parse_mapping(text: str, origin: str = "mapping", model: type[MappingT] = Mapping) -> MappingT:

@@ -92,6 +92,30 @@ def read_source(source: str, mapping: Readable) -> pd.DataFrame:
     return frame
 
 
+def read_columns(source: str, options: SourceOptions = SourceOptions()) -> list[str]:
+    """The column names of a CSV, Parquet or Excel source (first sheet), reading only its header."""
+    fmt = detect_format(source, options)
+    if fmt == "database":
+        raise SourceError(f"{source}: a database source needs a mapping (--mapping FILE) to be read")
+    _check_path(source, fmt)
+    try:
+        if fmt == "csv":
+            return [c for c in _read_csv(source, options, nrows=0).columns if c not in BOOKKEEPING]
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(source).names) if Path(source).is_file() else list(
+                pd.read_parquet(source).columns)
+        if fmt == "excel":
+            return list(pd.read_excel(source, sheet_name=0, nrows=0, engine="calamine").columns)
+    except SourceError:
+        raise
+    except (EOFError, zlib.error, OSError, ValueError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{source}: cannot read as {fmt}: {reason}") from exc
+    raise SourceError(f"{source}: a {fmt} source needs a mapping (--mapping FILE) to be read")
+
+
 def delimiter_hint(columns: list[str]) -> str:
     """A hint when a one-column header looks split by another delimiter than the mapping's."""
     if len(columns) != 1:
@@ -141,8 +165,9 @@ def _with_position(frame: pd.DataFrame, file: str, sheet: str) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(source: str, options: SourceOptions) -> pd.DataFrame:
+def _read_csv(source: str, options: SourceOptions, nrows: int | None = None) -> pd.DataFrame:
     kwargs: dict = {
+        "nrows": nrows,
         "dtype": str,
         "keep_default_na": False,
         "na_values": [""],

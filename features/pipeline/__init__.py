@@ -24,6 +24,7 @@ from features.pipeline.snapshot import (
 from features.pipeline.training_frame import (
     build_scoring_frame,
     build_training_frame,
+    purchasers_of,
     training_cutoffs,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "list_snapshots",
     "load_latest_snapshot",
     "load_snapshot",
+    "purchasers_of",
     "retail_peak_days",
     "save_snapshot",
     "snapshot_path",

@@ -22,8 +22,9 @@ import pandas as pd
 from features.engine import resolve_backend
 from features.pipeline.build import feature_table, resolve_channel_columns
 from features.pipeline.calendar import calendar_features
-from features.pipeline.dates import as_cutoff_date, positive_days
+from features.pipeline.dates import ONE_DAY, as_cutoff_date, day_number, positive_days
 from features.pipeline.labels import LABEL_COLUMNS, with_labels
+from features.pipeline.orders import customer_status, lines_in_period, orders_from_lines
 from features.pipeline.source import Transactions, to_frame, transactions_table
 
 SEASON_DAYS = 364
@@ -105,14 +106,34 @@ def build_scoring_frame(
     channels: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """The rows to score at `as_of` for the next `horizon_days`: the training frame's columns
-    without labels."""
+    without labels, plus `status` (see `orders.STATUSES`), for every customer with a line on or
+    before `as_of`. Customers without a purchase have NaN features, except that a no_paid_orders
+    customer carries the BTYD summary of a one-time buyer since the first zero-value order (so the
+    count models can score it)."""
     cutoff = as_cutoff_date(as_of)
     horizon = positive_days(horizon_days, "horizon_days")
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, cutoff, channels)
     features = to_frame(backend, feature_table(lines, cutoff, columns))
-    return _with_window_columns(features, cutoff, horizon)
+    history = orders_from_lines(lines_in_period(lines, None, cutoff + ONE_DAY))
+    status = to_frame(backend, customer_status(history))
+    known = status.merge(features, on="customer_id", how="left", validate="one_to_one")
+    zero_only = (known["status"] == "no_paid_orders").to_numpy()
+    known.loc[zero_only, ["btyd_frequency", "btyd_recency", "btyd_monetary"]] = 0.0
+    known.loc[zero_only, "btyd_T"] = day_number(cutoff) - known.loc[zero_only, "first_day"].astype("float64")
+    frame = _with_window_columns(
+        known[list(features.columns)].astype({c: "float64" for c in features.columns if c != "customer_id"}),
+        cutoff, horizon)
+    return frame.assign(status=known["status"].astype("string"))
+
+
+def purchasers_of(scoring: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a scoring frame with a purchase (status `scored`), without `status`: the customers
+    the feature and training tables have, as models are trained and judged on."""
+    if "status" not in scoring.columns:
+        return scoring
+    return scoring[scoring["status"].eq("scored").to_numpy()].drop(columns="status").reset_index(drop=True)
 
 
 def _with_window_columns(frame: pd.DataFrame, as_of: dt.date, horizon_days: int) -> pd.DataFrame:

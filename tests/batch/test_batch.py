@@ -155,6 +155,43 @@ def test_online_retail_rows_score_one_row_per_known_customer(tracking_env: Path,
     as_of = dt.date(2010, 12, 31)
     result = run_batch(ingested.transactions_path, as_of, tmp_path / "retail.parquet", champions=champions)
     scores = pd.read_parquet(result.out)
-    known = set(build_features(ingested.transactions_path, as_of)["customer_id"].astype(str))
+    purchasers = set(build_features(ingested.transactions_path, as_of)["customer_id"].astype(str))
+    lines = pd.read_parquet(ingested.transactions_path)
+    known = set(lines.loc[lines["timestamp"] < pd.Timestamp(as_of + dt.timedelta(days=1), tz="UTC"), "customer_id"])
     assert scores["customer_id"].is_unique and set(scores["customer_id"]) == known
+    assert set(scores.loc[scores["status"] == "scored", "customer_id"]) == purchasers
     assert result.summary["customers"] == len(known) >= 100
+    assert sum(result.summary["customers_by_status"].values()) == len(known)
+    unscored = scores[scores["status"] == "returns_only"]
+    assert (unscored["segment_name"] == "returns only").all() and unscored["churn_probability"].isna().all()
+
+
+def test_customers_without_a_paid_order_get_a_row_and_a_status(tracking_env: Path, champions, tmp_path: Path) -> None:
+    from features.schema import to_arrow
+    import pyarrow.parquet as pq
+
+    lines = pd.read_parquet(tracking_env / TRANSACTIONS_FILE)
+    extra = pd.DataFrame({
+        "customer_id": ["zero-only", "zero-only", "returns-only"],
+        "order_id": ["z1", "z2", "r1"],
+        "timestamp": pd.to_datetime(["2023-06-01 10:00", "2023-09-01 10:00", "2023-05-02 09:00"], utc=True),
+        "amount": [0.0, 0.0, -25.0],
+        "quantity": [1.0, 1.0, -1.0],
+        "channel": ["web", "web", "web"],
+    })
+    pq.write_table(to_arrow(pd.concat([lines, extra], ignore_index=True)), tmp_path / TRANSACTIONS_FILE)
+    result = run_batch(tmp_path / TRANSACTIONS_FILE, SCORED_AT, tmp_path / "scores.parquet", champions=champions)
+    scores = pd.read_parquet(result.out).set_index("customer_id")
+    assert len(scores) == len(known_customers(tracking_env)) + 2
+    assert result.summary["customers_by_status"] == {
+        "no_paid_orders": 1, "returns_only": 1, "scored": len(scores) - 2}
+    zero = scores.loc["zero-only"]
+    assert zero["status"] == "no_paid_orders" and zero["segment_name"] == "no paid orders yet"
+    bgnbd = champions.models.baselines.bgnbd_
+    # One purchase event (the first zero-value order, 2023-06-01) and 213 days of age at 2023-12-31.
+    p_90 = bgnbd.probability_of_purchase([0.0], [0.0], [213 / 7], t=90 / 7)[0]
+    assert zero["p_purchase_90d"] == pytest.approx(p_90)
+    assert 0 < zero["churn_probability"] < 1 and zero["expected_orders"] > 0 and zero["predicted_clv"] > 0
+    gone = scores.loc["returns-only"]
+    assert gone["status"] == "returns_only" and gone["segment_name"] == "returns only"
+    assert pd.isna(gone["churn_probability"]) and pd.isna(gone["predicted_clv"])

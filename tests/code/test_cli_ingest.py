@@ -59,3 +59,51 @@ def test_error_keeps_square_brackets_of_mapping_sections(tmp_path: Path) -> None
     result = run("ingest", str(source), "--mapping", str(mapping), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "set [source] format in the mapping" in result.stdout + result.stderr
+
+
+CANONICAL_ORDERS = (
+    "customer_id,order_id,timestamp,amount,quantity,product_id,channel\n"
+    "A,o1,2024-01-02 10:00:00,12.5,1,P1,web\n"
+    "A,o2,2024-02-03 11:30:00,-4.0,-1,P1,web\n"
+    "B,o3,2024-01-05 09:00:00,7,2,P2,store\n"
+)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_canonical_file_ingests_without_a_mapping(tmp_path: Path, suffix: str) -> None:
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from features.cli import app
+
+    source = tmp_path / f"orders{suffix}"
+    if suffix == ".csv":
+        source.write_text(CANONICAL_ORDERS)
+    else:
+        (tmp_path / "orders.csv").write_text(CANONICAL_ORDERS)
+        pd.read_csv(tmp_path / "orders.csv", dtype=str).to_parquet(source)
+    result = CliRunner().invoke(app, ["ingest", str(source), "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["mapping"] == "canonical" and report["rows_in"] == 3 and report["rows_accepted"] == 3
+    lines = pd.read_parquet(tmp_path / "out" / "transactions.parquet")
+    assert lines["amount"].tolist() == [12.5, -4.0, 7.0]
+    assert lines["product_id"].tolist() == ["P1", "P1", "P2"]
+    assert lines["channel"].tolist() == ["web", "web", "store"]
+
+
+def test_a_file_not_in_canonical_columns_names_what_it_lacks(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from features.cli import app
+
+    source = tmp_path / "sales.csv"
+    source.write_text("customer_id,day,value\nA,2024-01-02,3.5\n")
+    result = CliRunner().invoke(app, ["ingest", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "give --preset NAME or --mapping FILE" in message
+    assert "lacks order_id, timestamp, amount" in message
+    assert "canonical columns: customer_id, order_id, timestamp, amount" in message
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

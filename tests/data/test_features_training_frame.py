@@ -117,8 +117,11 @@ def test_earlier_block_labels(frame):
 
 def test_scoring_frame_has_the_training_columns_without_labels(frame, hand_transactions):
     scoring = build_scoring_frame(hand_transactions, FINAL, 30)
-    assert list(scoring.columns) == [c for c in frame.columns if c not in LABEL_COLUMNS]
-    assert list(scoring["customer_id"]) == ["alice", "bob", "carol", "erin"]  # dave only returned
+    assert list(scoring.columns) == [c for c in frame.columns if c not in LABEL_COLUMNS] + ["status"]
+    # Every known customer is listed; dave only returned, so he has a status but no features.
+    assert list(scoring["customer_id"]) == ["alice", "bob", "carol", "dave", "erin"]
+    assert list(scoring["status"]) == ["scored", "scored", "scored", "returns_only", "scored"]
+    assert scoring.loc[scoring["customer_id"] == "dave", "orders"].isna().all()
     assert (scoring["as_of"] == pd.Timestamp(FINAL)).all()
     assert scoring.loc[0, "cal_cutoff_month"] == 4
 

@@ -250,3 +250,37 @@ def test_scoring_routes_are_logged_and_counted_but_not_traced(service: Service) 
     assert all("trace=" not in line for line in score_lines)
     assert "trace=" in models_lines[-1]
     assert 'endpoint="/score"' in metrics
+
+
+def test_customers_without_a_paid_order_are_answered_with_their_status(
+    champions: Champions, snapshot: pd.DataFrame
+) -> None:
+    from serving.realtime import score_histories, score_ids
+    from serving.schemas import CustomerHistory
+    from serving.state import prepare
+
+    as_of = SNAPSHOT_AS_OF
+    histories = [
+        CustomerHistory(customer_id="Z1", transactions=[
+            {"order_id": "z", "timestamp": "2023-06-01T12:00:00Z", "amount": 0.0, "quantity": 1}]),
+        CustomerHistory(customer_id="R1", transactions=[
+            {"order_id": "r", "timestamp": "2023-06-01T12:00:00Z", "amount": -20.0, "quantity": -1}]),
+    ]
+    models = champions.models
+    from serving.realtime import history_frame
+
+    extra = with_baselines_of(models, build_scoring_frame(history_frame(histories), as_of, models.horizon_days,
+                                                          channels=models.channels))
+    assert extra.set_index("customer_id")["status"].to_dict() == {"R1": "returns_only", "Z1": "no_paid_orders"}
+    both = pd.concat([snapshot.reset_index(), extra], ignore_index=True).set_index("customer_id")
+    serving = prepare(models, champions.versions_by_name, both, as_of, "test")
+    known = str(snapshot.index[0])
+    answered = {c.customer_id: c for c in score_ids(serving, [known, "Z1", "R1", "nobody"]).customers}
+    assert {i: c.status for i, c in answered.items()} == {
+        known: "ok", "Z1": "no_paid_orders", "R1": "no_orders", "nobody": "unknown_customer"}
+    assert answered["Z1"].scores.segment_name == "no paid orders yet"
+    assert 0 < answered["Z1"].scores.churn_probability < 1 and answered["R1"].scores is None
+    assert len(serving.statuses) == len(both)
+    live = {c.customer_id: c for c in score_histories(serving, histories, as_of).customers}
+    assert live["Z1"].status == "no_paid_orders" and live["R1"].status == "no_orders"
+    assert live["Z1"].scores == answered["Z1"].scores
