@@ -46,21 +46,41 @@ class SourceOptions(_Strict):
         return encoding
 
 
+Source = str | list[str]
+"""A source column, or a list of alternatives of which the first one present is read (one preset
+can then cover layouts that name a column differently, e.g. 'Customer ID' and 'CustomerID')."""
+
+
 class ColumnMap(_Strict):
     """Canonical column -> source column. Give `amount`, or `quantity` and `unit_price`."""
 
-    customer_id: str
-    timestamp: str
-    order_id: str | None = None
-    amount: str | None = None
-    quantity: str | None = None
-    unit_price: str | None = None
-    product_id: str | None = None
-    category: str | None = None
-    channel: str | None = None
-    region: str | None = None
-    source: str | None = None
-    source_customer_id: str | None = None
+    customer_id: Source
+    timestamp: Source
+    order_id: Source | None = None
+    amount: Source | None = None
+    quantity: Source | None = None
+    unit_price: Source | None = None
+    product_id: Source | None = None
+    category: Source | None = None
+    channel: Source | None = None
+    region: Source | None = None
+    source: Source | None = None
+    source_customer_id: Source | None = None
+
+    def resolved(self, present: Iterable[str]) -> dict[str, str]:
+        """Canonical name -> the source column to read, given the columns `present`: the first
+        present alternative (the first listed when none is, so the error can name it)."""
+        names = set(map(str, present))
+        out = {}
+        for canonical, given in self.mapped().items():
+            options = [given] if isinstance(given, str) else given
+            out[canonical] = next((o for o in options if o in names), options[0])
+        return out
+
+    def alternatives(self, canonical: str) -> list[str]:
+        """Every source column listed for `canonical`."""
+        given = self.mapped().get(canonical)
+        return [] if given is None else [given] if isinstance(given, str) else list(given)
 
     @model_validator(mode="after")
     def _amount_is_defined(self) -> ColumnMap:
@@ -70,8 +90,8 @@ class ColumnMap(_Strict):
             )
         return self
 
-    def mapped(self) -> dict[str, str]:
-        """Only the canonical names that are mapped, with their source column."""
+    def mapped(self) -> dict[str, Source]:
+        """Only the canonical names that are mapped, with their source column(s)."""
         return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
@@ -124,8 +144,36 @@ class Rules(_Strict):
     max_id_length: int = Field(128, ge=1)
 
 
+class LineClass(_Strict):
+    """A kind of line that is not a purchase of goods (postage, fees, adjustments), and what to do
+    with it. A line is of the class when every condition given holds: its product code is one of
+    `product_ids` or starts with one of `product_id_prefixes`, its unit price is `unit_price`
+    ('zero', 'negative' or 'any'), its customer id is `customer_id` ('missing' or 'any').
+
+    treatment: `keep` (a purchase of goods like any other line), `exclude_from_spend` (kept, so its
+    order still counts, with amount 0 and no quantity), `quarantine` (reason `non_product_line`,
+    the class named in the detail). The first class a line matches is its class.
+    """
+
+    name: str
+    description: str = ""
+    product_ids: list[str] = []
+    product_id_prefixes: list[str] = []
+    unit_price: Literal["any", "zero", "negative"] = "any"
+    customer_id: Literal["any", "missing"] = "any"
+    treatment: Literal["keep", "exclude_from_spend", "quarantine"]
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> LineClass:
+        if not (self.product_ids or self.product_id_prefixes or self.unit_price != "any"
+                or self.customer_id != "any"):
+            raise ValueError(f"line class '{self.name}' matches every line; give at least one condition")
+        return self
+
+
 class Mapping(_Strict):
-    """A complete column mapping; `constants` fill canonical columns absent from the source."""
+    """A complete column mapping; `constants` fill canonical columns absent from the source;
+    `line_classes` say which lines are not purchases of goods."""
 
     name: str = "custom"
     description: str = ""
@@ -134,9 +182,16 @@ class Mapping(_Strict):
     parse: ParseOptions = ParseOptions()
     rules: Rules = Rules()
     constants: dict[str, str] = {}
+    line_classes: list[LineClass] = []
 
     @model_validator(mode="after")
     def _check(self) -> Mapping:
+        needs_product = [c.name for c in self.line_classes if c.product_ids or c.product_id_prefixes]
+        if needs_product and self.columns.product_id is None:
+            raise ValueError(f"line class '{needs_product[0]}' matches product codes; map columns.product_id")
+        needs_price = [c.name for c in self.line_classes if c.unit_price != "any"]
+        if needs_price and self.columns.unit_price is None:
+            raise ValueError(f"line class '{needs_price[0]}' tests the unit price; map columns.unit_price")
         if self.rules.order_id == "column" and self.columns.order_id is None:
             raise ValueError(
                 "rules.order_id = 'column' needs columns.order_id; "

@@ -56,11 +56,13 @@ def quality_report(raw: pd.DataFrame, result: ValidationResult, mapping: Mapping
             "orders": (
                 "one order per customer and day"
                 if mapping.rules.order_id == "customer_day"
-                else f"from column '{mapping.columns.order_id}'"
+                else f"from column '{mapping.columns.resolved(raw.columns)['order_id']}'"
             ),
         },
         "reasons": {k: REASONS[k] for k in by_reason.index},
     }
+    if result.line_classes:
+        report["line_classes"] = result.line_classes
     return report
 
 
@@ -86,6 +88,11 @@ def render_text(report: dict[str, Any]) -> str:
     ]
     for key, text in report["treatment"].items():
         lines.append(f"  {key.replace('_', ' '):<17}{text}")
+    if report.get("line_classes"):
+        lines.append("  non-product lines (class: lines, accepted, source amount, treatment)")
+        for name, row in report["line_classes"].items():
+            lines.append(f"    {name:<24}{row['lines']:>8,}{row['accepted']:>8,}{row['amount']:>14,.2f}  "
+                         f"{row['treatment'].replace('_', ' ')}")
     return "\n".join(lines)
 
 

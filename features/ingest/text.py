@@ -15,3 +15,13 @@ def clean_text(values: pd.Series) -> pd.Series:
         return text
     text = values.astype("string").str.strip()
     return text.mask(text == "")
+
+
+def integral_float_text(ids: pd.Series) -> pd.Series:
+    """Ids a spreadsheet wrote as floats ('17850.0'): when every present value of the column is a
+    whole number with a zero fraction, the fraction is dropped ('17850'), as clean_text does for
+    float cells. A column with any other value is left as it is."""
+    present = ids.dropna()
+    if present.empty or not present.str.fullmatch(r"-?\d+\.0+").all():
+        return ids
+    return ids.str.replace(r"\.0+$", "", regex=True)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from features.ingest.line_classes import classify
 from features.ingest.mapping import Mapping, ParseOptions
 from features.ingest.readers import BOOKKEEPING, SourceError, delimiter_hint
-from features.ingest.text import clean_text
+from features.ingest.text import clean_text, integral_float_text
 from features.ingest.timestamps import looks_like_epoch, read_timestamps
 from features.schema import to_canonical_frame
 
@@ -37,6 +38,7 @@ REASONS: dict[str, str] = {
     "missing_order_id": "the order id is empty",
     "invalid_order_id": "the order id holds a control character or is longer than rules.max_id_length",
     "exact_duplicate": "the line repeats an earlier line exactly (the first copy is kept)",
+    "non_product_line": "a line class of the mapping (postage, fee, adjustment) that is not a purchase of goods",
     "zero_amount": "the amount is zero and rules.zero_amount = 'quarantine'",
 }
 
@@ -54,6 +56,8 @@ class ValidationResult:
     zero_amount_kept: int
     duplicates_kept: int
     timestamp_formats: dict[str, int] = field(default_factory=dict)
+    line_classes: dict[str, dict] = field(default_factory=dict)
+    """Per non-product line class: treatment, lines, lines accepted, summed source amount."""
 
 
 class _Verdicts:
@@ -83,9 +87,9 @@ class _Verdicts:
 
 def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> ValidationResult:
     """Validate `raw` (from readers.read_source) against `mapping`; pure, no I/O."""
-    columns = mapping.columns.mapped()
+    columns = mapping.columns.resolved(raw.columns)
     source_columns = [c for c in raw.columns if c not in BOOKKEEPING]
-    _require_columns(raw, columns)
+    _require_columns(raw, columns, mapping)
     verdicts = _Verdicts(raw.index)
 
     def shown(name: str, text: pd.Series | str) -> Callable[[pd.Series], pd.Series]:
@@ -95,7 +99,9 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
             return said + (text[rows] if isinstance(text, pd.Series) else text)
         return detail
 
-    customer_id = _clean_id(raw[columns["customer_id"]])
+    customer_id = integral_float_text(_clean_id(raw[columns["customer_id"]]))
+    price = _numbers(raw[columns["unit_price"]], mapping.parse) if "unit_price" in columns else None
+    classes = classify(raw, mapping, columns, customer_id, price)
     verdicts.flag(customer_id.isna(), "missing_customer_id", "customer_id", REASONS["missing_customer_id"])
     _flag_bad_ids(customer_id, "customer_id", mapping, verdicts)
 
@@ -119,17 +125,25 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
         amount = amount.where(~cancelled, -amount.abs())
         quantity = quantity.where(~cancelled, -quantity.abs())
 
+    excluded = classes.rows("exclude_from_spend")
+    gross = amount.copy()
+    amount = amount.mask(excluded, 0.0)
+    quantity = quantity.mask(excluded)
+
     duplicated = raw[source_columns].duplicated(keep="first")
     duplicates_kept = int((duplicated & verdicts.ok).sum()) if mapping.rules.duplicates == "keep" else 0
     if mapping.rules.duplicates == "quarantine":
         verdicts.flag(duplicated, "exact_duplicate", "*", REASONS["exact_duplicate"])
 
-    zero = amount == 0
+    zero = (amount == 0) & ~excluded
     zero_amount_kept = 0
     if mapping.rules.zero_amount == "quarantine":
         verdicts.flag(zero, "zero_amount", "amount", REASONS["zero_amount"])
     else:
         zero_amount_kept = int((zero & verdicts.ok).sum())
+
+    verdicts.flag(classes.rows("quarantine"), "non_product_line", "product_id",
+                  lambda rows: "line class '" + classes.names[rows] + "': not a purchase of goods")
 
     canonical = pd.DataFrame(
         {
@@ -148,16 +162,19 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     ok = verdicts.ok
     accepted = to_canonical_frame(canonical[ok.to_numpy()])
     quarantine = _quarantine_frame(raw[~ok.to_numpy()], source_columns, verdicts, ~ok)
-    return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept, parsed.formats)
+    return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept, parsed.formats,
+                            classes.summary(ok, gross))
 
 
-def _require_columns(raw: pd.DataFrame, columns: dict[str, str]) -> None:
+def _require_columns(raw: pd.DataFrame, columns: dict[str, str], mapping: Mapping) -> None:
     for canonical, source in columns.items():
         if source not in raw.columns:
             file = raw["_source_file"].iat[0] if len(raw) else "source"
             present = [str(c) for c in raw.columns if c not in BOOKKEEPING]
+            others = [f"'{o}'" for o in mapping.columns.alternatives(canonical)[1:]]
             raise SourceError(
-                f"{file}: column '{source}' (mapped to {canonical}) not found; "
+                f"{file}: column '{source}' (mapped to {canonical}) not found"
+                f"{' (nor ' + ', '.join(others) + ')' if others else ''}; "
                 f"columns present: {', '.join(present)}{delimiter_hint(present)}"
             )
 
