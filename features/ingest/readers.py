@@ -110,7 +110,7 @@ def read_columns(source: str, options: SourceOptions = SourceOptions()) -> list[
             return list(pd.read_excel(source, sheet_name=0, nrows=0, engine="calamine").columns)
     except SourceError:
         raise
-    except (EOFError, zlib.error, OSError, ValueError, UnicodeDecodeError) as exc:
+    except (EOFError, zlib.error, OSError, ValueError, UnicodeDecodeError, CalamineError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(f"{source}: cannot read as {fmt}: {reason}") from exc
     raise SourceError(f"{source}: a {fmt} source needs a mapping (--mapping FILE) to be read")
