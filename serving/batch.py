@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK_CUSTOMERS = 100_000
 OUTPUT_COLUMNS = (
     "customer_id", "status", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
-    "p_purchase_90d", "expected_next_purchase_date", "predicted_clv", "model_versions", "as_of",
+    "p_purchase_90d", "expected_next_purchase_date", "next_purchase_after_horizon", "predicted_clv", "model_versions", "as_of",
 )
 
 ChunkCallback = Callable[[int, int, int], None]

@@ -24,11 +24,14 @@ from training.cli import validation_table
 __all__ = ["app"]
 
 log = logging.getLogger("insight.score")
+DEMO_DIR = Path("runs/demo")
+DEMO_TRANSACTIONS = "transactions"
+"""`insight demo` ingests CDNOW into DEMO_DIR / DEMO_TRANSACTIONS, where the README's batch example reads."""
 
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = Path("runs/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = DEMO_DIR,
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
     serve: Annotated[bool, typer.Option(help="End by starting the scoring service in the background.")] = True,
     port: Annotated[int, typer.Option(help="Port of the scoring service.")] = 3000,
@@ -43,9 +46,14 @@ def demo(
     from training.runner import evaluate_champions, run_training
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
+    if serve:
+        from serving.local_service import port_in_use_message, port_taken
+
+        if port_taken(port):
+            fail(port_in_use_message(port) + " (or --no-serve)")
     as_of, horizon, scored_at = date(1997, 12, 31), 182, date(1998, 6, 30)
     out.rule("1. ingest: CDNOW master log -> canonical transactions")
-    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / "transactions")
+    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / DEMO_TRANSACTIONS)
     out.print(result.summary)
     transactions = result.transactions_path
     out.rule(f"2. train: segments, churn, next purchase, CLV as of {as_of}, {horizon}-day horizon")

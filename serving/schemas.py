@@ -20,6 +20,11 @@ MAX_QUANTITY = 1e6
 _REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
 
 
+def today_utc() -> dt.date:
+    """The default cutoff of /score_history: the current UTC day."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 class ScoreRequest(BaseModel):
     """Customers to score from the loaded feature snapshot."""
 
@@ -88,10 +93,10 @@ class HistoryRequest(BaseModel):
     model_config = _REQUEST
 
     customers: list[CustomerHistory] = Field(min_length=1)
-    as_of: dt.date = Field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).date(),
-        description="Cutoff of the features (a whole UTC day); default: today (UTC). Transactions after it "
-        "are refused.",
+    as_of: dt.date | None = Field(
+        None,
+        description="Cutoff of the features (a whole UTC day); default: today (UTC), and the answer's "
+        "as_of_source says so. Transactions after it are refused.",
     )
 
     @model_validator(mode="after")
@@ -101,11 +106,12 @@ class HistoryRequest(BaseModel):
             if customer.customer_id in seen:
                 raise ValueError(f"customers[{i}].customer_id repeats an earlier customer; send each customer once")
             seen.add(customer.customer_id)
+            cutoff = self.as_of or today_utc()
             for j, line in enumerate(customer.transactions):
-                if line.timestamp.date() > self.as_of:
+                if line.timestamp.date() > cutoff:
                     raise ValueError(
-                        f"customers[{i}].transactions[{j}].timestamp is after as_of {self.as_of}; "
-                        "drop it or move as_of"
+                        f"customers[{i}].transactions[{j}].timestamp is after as_of {cutoff}"
+                        f"{'' if self.as_of else ' (today, UTC: no as_of given)'}; drop it or move as_of"
                     )
         return self
 
@@ -119,7 +125,12 @@ class Scores(BaseModel):
     expected_orders: float = Field(ge=0)
     p_purchase_30d: float = Field(ge=0, le=1)
     p_purchase_90d: float = Field(ge=0, le=1)
-    expected_next_purchase_date: dt.date | None = Field(description="Null when no purchase is expected.")
+    expected_next_purchase_date: dt.date | None = Field(
+        description="The day by which a purchase is as likely as not, when that day falls inside the model's "
+        "horizon; null otherwise (then next_purchase_after_horizon is true).")
+    next_purchase_after_horizon: bool = Field(
+        description="True when a purchase within the horizon is less likely than not (churn_probability > 0.5), "
+        "so the next purchase, if any, is expected after it.")
     predicted_clv: float
 
 
@@ -138,6 +149,9 @@ class ScoreResponse(BaseModel):
     """Scores per requested customer, in request order, with what produced them."""
 
     as_of: dt.date = Field(description="Cutoff of the features used.")
+    as_of_source: Literal["snapshot", "request", "today_utc"] = Field(
+        description="Where as_of comes from: the feature snapshot (/score), the request's as_of, or today "
+        "(UTC) because /score_history was called without one.")
     model_versions: dict[str, str] = Field(description="Registered model name -> version.")
     customers: list[CustomerScore]
 
@@ -147,8 +161,9 @@ class Reason(BaseModel):
 
     feature: str
     value: float | None
-    contribution: float | None = Field(description="On the model's raw scale (log-odds for churn, log-spend for "
-                                       "CLV); null when the task is served by a baseline model.")
+    contribution: float = Field(description="On the model's raw scale (log-odds for churn, log-spend for CLV): "
+                                "LightGBM's SHAP value, a blend's weighted parts (its BTYD part as one reason), "
+                                "or a BTYD model's Shapley value against the median training customer.")
     text: str
 
 

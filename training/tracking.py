@@ -25,6 +25,7 @@ from training.baselines import BASELINE_COLUMNS
 from training.config import MODEL_NAMES, TrainConfig, artifact_root, tracking_uri
 from training.evaluation import SELECTION_METRIC, score_task, segment_silhouette, wide
 from training.job import CustomerModels, TrainingOutcome
+from training.mlflow_quiet import quiet_mlflow
 from training.packaging import BUNDLE_FILE, TaskModel, load_bundle, save_bundle
 
 EXPERIMENT = "customer-insight"
@@ -44,6 +45,7 @@ class Registration:
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
     """Point MLflow at the configured store and make sure the experiment exists."""
+    quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:
         uri = tracking_uri()

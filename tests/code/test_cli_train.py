@@ -51,12 +51,21 @@ def insight(workspace: tuple[Path, dict[str, str]], *args: str) -> subprocess.Co
                           env=env, timeout=600)
 
 
+def assert_quiet(result: subprocess.CompletedProcess[str]) -> None:
+    """No MLflow progress bars, table-creation INFO lines or advice warnings in a command's output."""
+    output = result.stdout + result.stderr
+    for noise in ("Downloading artifacts", "Creating initial MLflow database tables", "UserWarning",
+                  "Passing a Python object"):
+        assert noise not in output, output[-2000:]
+
+
 def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> None:
     root, env = workspace
     result = insight(workspace, "train", "--transactions", "ingested", "--as-of", "2023-09-30", "--horizon-days", "91",
                      "--n-cutoffs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "validation: out of time" in result.stdout
+    assert_quiet(result)
     for name in MODEL_NAMES.values():
         assert f"{name} v1 -> champion" in result.stdout
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
@@ -68,6 +77,7 @@ def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> No
 
     evaluation = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-09-30")
     assert evaluation.returncode == 0, evaluation.stdout + evaluation.stderr
+    assert_quiet(evaluation)
     assert "2023-09-30 + 91 days" in evaluation.stdout
     for task in ("churn", "clv", "orders"):
         assert f"│ {task}" in evaluation.stdout
