@@ -100,7 +100,8 @@ def run_batch(
 
     summary = summarize(Path(out), fmt)
     summary.update({
-        "as_of": as_of.isoformat(), "engine": engine, "model_versions": champions.versions_by_name,
+        "as_of": as_of.isoformat(), "trained_as_of": str(models.as_of), "engine": engine,
+        "model_versions": champions.versions_by_name,
         "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
         "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
     })

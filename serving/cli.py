@@ -141,9 +141,21 @@ def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engin
     run_id = log_batch_run(result)
     console.print_json(data=result.summary)
     if result.summary["drifted_features"]:
-        console.print(f"[yellow]drift warning:[/] {', '.join(result.summary['drifted_features'])} "
-                      "moved away from the champion's training data (PSI above 0.25); consider retraining")
+        console.print(f"[yellow]drift warning:[/] {drift_note(result.summary)}")
     console.print(f"written: {out} (MLflow run {run_id})")
+
+
+def drift_note(summary: dict) -> str:
+    """What the drifted features mean, given how long after the champions' cutoff the base is scored."""
+    features = ", ".join(summary["drifted_features"])
+    note = f"{features} moved away from the champion's training data (PSI above 0.25)"
+    trained, scored = date.fromisoformat(summary["trained_as_of"]), date.fromisoformat(summary["as_of"])
+    days = (scored - trained).days
+    if days < 30:
+        return f"{note}; the base changed since {trained}: consider retraining"
+    return (f"{note}. Scoring {days} days (about {round(days / 30.44)} months) after the champions' cutoff "
+            f"{trained} is expected to shift features that grow with time (recency, tenure, age of the base) "
+            f"and the season; retrain as of {scored} when the scores should reflect the base as it is now")
 
 
 class ChunkProgress:
