@@ -149,14 +149,14 @@ def _count_model_scores(models: CustomerModels, frame: pd.DataFrame, checkpoints
                          index=frame.index)
     probability_days = [int(c.removeprefix("p_purchase_").removesuffix("d"))
                         for c in dict.fromkeys([*checkpoints, "p_purchase_30d", "p_purchase_90d"])]
-    out = _coherent(models, frame, curve, baseline["bgnbd_p_no_purchase"].to_numpy(dtype=float),
+    out = _coherent(frame, curve, baseline["bgnbd_p_no_purchase"].to_numpy(dtype=float),
                     baseline["bgnbd_expected_orders"].to_numpy(dtype=float), probability_days)
     out["predicted_clv"] = baseline["bgnbd_gg_spend"].to_numpy(dtype=float)
     return out
 
 
-def _coherent(models: CustomerModels, frame: pd.DataFrame, curve: pd.DataFrame, churn: np.ndarray,
-              expected_orders: np.ndarray, probability_days: list[int]) -> pd.DataFrame:
+def _coherent(frame: pd.DataFrame, curve: pd.DataFrame, churn: np.ndarray, expected_orders: np.ndarray,
+              probability_days: list[int]) -> pd.DataFrame:
     """churn_probability, expected_orders, p_purchase_{d}d, the next purchase date and
     next_purchase_after_horizon, made to agree by `coherent_predictions`."""
     timing = coherent_predictions(curve, churn, expected_orders, tuple(probability_days))
@@ -181,7 +181,7 @@ def _model_scores(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype("string").to_numpy()})
     out["segment_id"] = segment_ids.astype("int64")
     out["segment_name"] = [models.segments.names_[int(s)] for s in segment_ids]
-    timing = _coherent(models, frame, next_purchase.purchase_curve(frame), models.churn.predict_proba(frame),
+    timing = _coherent(frame, next_purchase.purchase_curve(frame), models.churn.predict_proba(frame),
                        next_purchase.expected_orders(frame), list(next_purchase.probability_days))
     out = pd.concat([out, timing], axis=1)
     out["predicted_clv"] = models.clv.predict(frame)
