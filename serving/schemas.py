@@ -104,12 +104,11 @@ class HistoryRequest(BaseModel):
     model_config = _REQUEST
 
     customers: list[CustomerHistory] = Field(min_length=1)
-    as_of: dt.date | None = Field(
+    as_of: Annotated[dt.date, Field(json_schema_extra={"pattern": YEARS})] | None = Field(
         None,
         description=f"Cutoff of the features (a whole UTC day), a year in {FIRST_YEAR}..{LAST_YEAR}; default: "
         "today (UTC), and the answer's as_of_source says so. Transactions after it are left out of the "
         "features, as in batch scoring; the answer counts them in lines_after_as_of.",
-        json_schema_extra={"pattern": YEARS},
     )
 
     @field_validator("as_of")
