@@ -107,3 +107,22 @@ def test_a_file_not_in_canonical_columns_names_what_it_lacks(tmp_path: Path) -> 
     assert "canonical columns: customer_id, order_id, timestamp, amount" in message
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_ingest_events_writes_the_event_table_and_fails_cleanly(tmp_path: Path) -> None:
+    source = tmp_path / "activity.csv"
+    source.write_text("Email,Action,Timestamp,Campaign\nann@shop.vn,sent,2024-05-01 08:00,spring\n"
+                      "ann@shop.vn,open,2024-05-01 09:00,spring\nann@shop.vn,opened twice,2024-05-01 09:00,spring\n")
+    out = tmp_path / "events"
+    result = run("ingest-events", str(source), "--preset", "email-activity", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rows_accepted"] == 2 and report["quarantined_by_reason"] == {"unknown_event_type": 1}
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.parquet", "quality_report.json", "quality_report.txt", "quarantine.parquet"]
+    failed = run("ingest-events", str(tmp_path / "nope.csv"), "--preset", "email-activity",
+                 "--out", str(tmp_path / "other"))
+    assert failed.returncode == 2 and "nope.csv: file not found" in failed.stderr
+    assert not (tmp_path / "other").exists()
+    unknown = run("ingest-events", str(source), "--out", str(tmp_path / "other"))
+    assert unknown.returncode == 2 and "not in the canonical event layout" in " ".join(unknown.stderr.split())
