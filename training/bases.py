@@ -81,7 +81,9 @@ def resolve_base(name: str | None = None, data: str | os.PathLike[str] | None = 
 def base_of_scores(scores) -> Base:
     """The base whose champions wrote a scores table, read from its `model_versions` names."""
     churn = MODEL_NAMES["churn"]
-    for names in scores["model_versions"].head(1):
+    if "model_versions" not in scores:
+        return Base()
+    for names in scores["model_versions"].dropna().astype(str).head(1):
         for name in json.loads(names):
             if name == churn:
                 return Base()
