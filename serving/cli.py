@@ -110,10 +110,10 @@ def score(
     the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
     for the scoring service, features are checked for drift, and the run is logged to MLflow.
     """
-    from training.bases import resolve_base
+    from training.champions import base_with_champions
 
     try:
-        customer_base = resolve_base(base, transactions)
+        customer_base = base_with_champions(base, transactions)
     except ValueError as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,

@@ -14,6 +14,7 @@ models disagree on the horizon or the feature schema.
 from __future__ import annotations
 
 import getpass
+import os
 import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import mlflow
 from mlflow import MlflowClient
 
-from training.bases import Base
+from training.bases import DEFAULT_BASE, Base, resolve_base
 from training.config import MODEL_NAMES
 from training.job import CustomerModels
 from training.packaging import BUNDLE_FILE, load_bundle
@@ -141,9 +142,24 @@ def load_champions(client: MlflowClient | None = None, base: Base | None = None)
     return Champions(compose(bundles, base), dict(champion_set.versions), base, champion_set.version or None)
 
 
+def base_with_champions(name: str | None, data: str | os.PathLike[str] | None) -> Base:
+    """`resolve_base` for commands that read champions: a name only derived from the data directory
+    that has no champion set falls back to `default` when that one has a set (a registry trained
+    through the Python API, or before customer bases existed)."""
+    from training.config import tracking_uri
+
+    base = resolve_base(name, data)
+    if name or os.environ.get("INSIGHT_BASE") or base.name == DEFAULT_BASE:
+        return base
+    client = MlflowClient(tracking_uri())
+    if current_set(client, base) is None and current_set(client, Base()) is not None:
+        return Base()
+    return base
+
+
 def known_bases(client: MlflowClient) -> list[str]:
     """Names of the bases with a champion set in the registry."""
-    from training.bases import DEFAULT_BASE, SET_NAME
+    from training.bases import SET_NAME
 
     names = []
     for model in client.search_registered_models(filter_string=f"name LIKE '%{SET_NAME}'"):
