@@ -4,18 +4,22 @@ snapshots, and each still scores after the other was trained."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import importlib.metadata
 import json
+import socket
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from features.schema import TRANSACTIONS_FILE, to_arrow
 from serving.batch import run_batch
+from serving.cli import app
 from training.bases import Base, base_from_path, resolve_base
-from training.champions import known_bases, load_champions
+from training.champions import current_set, known_bases, load_champions
 from training.runner import run_training
 from training.tracking import configure, data_fingerprint, log_training_run
 
@@ -85,3 +89,22 @@ def test_each_base_keeps_its_own_champions_and_snapshots(checkout) -> None:
     assert snapshots == [("bases", "cdnow"), ("bases", "sim")]
     with pytest.raises(LookupError, match="bases with champions: cdnow, sim; choose one with --base"):
         load_champions(base=Base("shop"))
+
+
+def test_a_deliberate_promotion_is_checked_and_logged_with_who_and_why(checkout) -> None:
+    root, _, _, _, trained = checkout
+    runner = CliRunner()
+    refused = runner.invoke(app, ["promote", "--base", "cdnow", "--version", "churn=99", "--reason", "try"])
+    assert refused.exit_code == 2 and "no version 99 of 'cdnow.customer-churn'" in refused.output
+    assert runner.invoke(app, ["promote", "--base", "cdnow", "--run", trained.run_id, "--reason", " "]).exit_code == 2
+    client = configure(Base("cdnow").experiment())
+    before = current_set(client, Base("cdnow"))
+    done = runner.invoke(app, ["promote", "--base", "cdnow", "--run", trained.run_id, "--reason", "approved in review"])
+    assert done.exit_code == 0, done.output
+    after = current_set(client, Base("cdnow"))
+    assert int(after.version) == int(before.version) + 1 and after.versions == before.versions
+    tags = client.get_model_version("cdnow.customer-insight-champions", after.version).tags
+    assert tags["forced"] == "true" and tags["by"] == f"{getpass.getuser()}@{socket.gethostname()}"
+    assert tags["reason"].endswith(": approved in review")
+    logged = client.get_run(after.run_id)
+    assert logged.data.tags["job"] == "promote" and logged.data.tags["reason"] == "approved in review"
