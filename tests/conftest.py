@@ -1,4 +1,6 @@
-"""Shared fixtures: paths to real data (skipping cleanly when absent) and one small trained base."""
+"""Shared fixtures: paths to real data (skipping cleanly when absent), one small trained base, and
+the scoring service over a small trained workspace (started once per session, shared by
+tests/serving and tests/reliability)."""
 
 from __future__ import annotations
 
@@ -52,3 +54,19 @@ def trained_base() -> TrainedBase:
     config = TrainConfig(as_of=dt.date(2023, 9, 30), horizon_days=90, n_cutoffs=3, step_days=45)
     outcome = train(base[base["timestamp"] < "2023-10-01"], config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL})
     return TrainedBase(base, config, outcome)
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory):
+    """A small trained workspace (simulated base, registered champions, a snapshot); see tests/workspace.py."""
+    from workspace import build_workspace
+
+    return build_workspace(tmp_path_factory.mktemp("serving"))
+
+
+@pytest.fixture(scope="session")
+def service(workspace):
+    """The real scoring service over `workspace`, started once per session for the serving and fault suites."""
+    from service_process import start_service
+
+    yield from start_service(workspace, "service")
