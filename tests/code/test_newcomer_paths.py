@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from serving.cli import DEMO_DIR, DEMO_TRANSACTIONS, app, drift_note
+from serving.cli import DEMO_BASE, DEMO_DIR, DEMO_TRANSACTIONS, app, drift_note
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -33,6 +33,7 @@ def option(argv: list[str], name: str) -> str:
 def test_the_batch_scoring_example_reads_what_the_demo_wrote() -> None:
     score = next(argv for argv in section_commands("Batch scoring and audiences") if argv[0] == "score")
     assert option(score, "--transactions") == str(DEMO_DIR / DEMO_TRANSACTIONS)
+    assert option(score, "--base") == DEMO_BASE
     assert option(score, "--as-of") == "1998-06-30"
 
 
