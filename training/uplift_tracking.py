@@ -15,7 +15,8 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from training import plots
-from training.tracking import CHALLENGER, CHAMPION, Registration, _requirements, configure
+from training.champions import CHALLENGER, CHAMPION
+from training.tracking import Registration, _requirements, configure
 from training.uplift import OUTCOME_COLUMN, TREATED_COLUMN, UpliftOutcome, XLearner, qini_coefficient, qini_curve
 
 UPLIFT_MODEL_NAME = "customer-uplift"
@@ -102,4 +103,5 @@ def log_uplift_run(outcome: UpliftOutcome, campaign_ids: list[str], client: Mlfl
         client.set_registered_model_alias(UPLIFT_MODEL_NAME, alias, version)
         client.set_model_version_tag(UPLIFT_MODEL_NAME, version, "promotion", reason)
         mlflow.set_tag("promotion.uplift", f"{alias}: {reason}")
-    return run.info.run_id, Registration("uplift", UPLIFT_MODEL_NAME, version, alias, reason)
+    return run.info.run_id, Registration("uplift", UPLIFT_MODEL_NAME, version, alias, reason,
+                                         score=outcome.qini("uplift"))
