@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 
 from training import plots
 from training.champions import CHALLENGER, CHAMPION
+from training.config import tracking_uri
 from training.tracking import Registration, _requirements, configure
 from training.uplift import OUTCOME_COLUMN, TREATED_COLUMN, UpliftOutcome, XLearner, qini_coefficient, qini_curve
 
@@ -41,7 +42,9 @@ def load_model_file(path: str | Path) -> XLearner:
 
 def uplift_champion(client: MlflowClient | None = None) -> tuple[XLearner | None, str | None]:
     """The registered uplift champion and its version (None, None when there is none)."""
-    client = client or configure()
+    if client is None:
+        mlflow.set_tracking_uri(tracking_uri())
+        client = MlflowClient()
     try:
         version = client.get_model_version_by_alias(UPLIFT_MODEL_NAME, CHAMPION)
     except mlflow.exceptions.MlflowException:
