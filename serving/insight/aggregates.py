@@ -200,11 +200,11 @@ def risk_value_matrix(ranked: pd.DataFrame) -> dict:
     """Churn band x predicted-value band: customers, predicted value and revenue at stake per cell.
 
     Revenue at stake is each customer's last-12-month spend times their chance of leaving: the
-    part of last year's revenue expected to go if nothing is done.
+    part of last year's revenue expected to go if nothing is done (none for customers without a paid order).
     """
     n = len(ranked)
     churn = ranked["churn_probability"].to_numpy(float)
-    revenue = _column(ranked, "spend_365d").to_numpy(float)
+    revenue = _column(ranked, "spend_365d").fillna(0.0).to_numpy(float)
     stake = churn * revenue
     value = ranked["predicted_clv"].to_numpy(float)
     cells = {}
