@@ -209,13 +209,18 @@ def features(
         Path | None,
         typer.Option(help="Also save the table in this snapshot store (for the scoring service)."),
     ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", help="Output of `insight ingest-events` (repeat for several sources): "
+                     "adds the engagement features."),
+    ] = None,
 ) -> None:
     """Point-in-time features, one row per customer with a purchase on or before --as-of."""
     from features.atomic import atomic_file
     from features.pipeline import build_features, save_snapshot
 
     try:
-        table = build_features(transactions, as_of.date(), engine=engine)
+        table = build_features(transactions, as_of.date(), engine=engine, events=events or None)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     with atomic_file(out) as tmp:
