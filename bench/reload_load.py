@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package, not
 from mlflow import MlflowClient  # noqa: E402
 
 from features.pipeline import load_latest_snapshot  # noqa: E402
+from training.bases import Base  # noqa: E402
+from training.champions import CHAMPION, current_set, record_set  # noqa: E402
 from features.schema import TRANSACTIONS_FILE  # noqa: E402
 from serving.local_service import free_port, launch, stop, wait_ready  # noqa: E402
 from serving_workspace import API_KEY, build_workspace, inside, service_env, workspace_env  # noqa: E402
@@ -94,6 +96,13 @@ def second_champion() -> tuple[str, str]:
     return str(champion.version), str(twin.version)
 
 
+def promote_churn(client: MlflowClient, version: str) -> None:
+    """Record a champion set with `version` as the churn model (the others kept), as a promotion does."""
+    current = current_set(client, Base())
+    record_set(client, Base(), {**current.versions, "churn": version}, alias=CHAMPION, run_id=None,
+               source=client.get_model_version(VERSION_OF, version).source, reason="bench: alternate churn versions")
+
+
 async def reload_loop(session: aiohttp.ClientSession, url: str, versions: tuple[str, str], until: float,
                       route: Route) -> None:
     """POST /reload back to back until `until`, moving the churn champion alias before each call."""
@@ -101,7 +110,7 @@ async def reload_loop(session: aiohttp.ClientSession, url: str, versions: tuple[
     n = 0
     while time.perf_counter() < until:
         n += 1
-        await asyncio.to_thread(client.set_registered_model_alias, VERSION_OF, "champion", versions[n % 2])
+        await asyncio.to_thread(promote_churn, client, versions[n % 2])
         began = time.perf_counter()
         try:
             async with session.post(url, data=b"{}", timeout=aiohttp.ClientTimeout(total=RELOAD_TIMEOUT_S)) as answer:
