@@ -175,15 +175,18 @@ def insight_report(
         int | None, typer.Option(help="The models' horizon; default: read from the registered champions.")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency sign written before amounts.")] = "$",
+    base: BaseOption = None,
 ) -> None:
     """One self-contained HTML page on a scored base for the people who act on it: the base at a
     glance, segments, who matters most, risk x value, when they will buy, audiences and campaigns,
     channels, data quality and drift."""
     from serving.insight.report import Inputs
+    from training.bases import resolve_base
 
+    customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
     inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
                     campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
-                    horizon_days=horizon_days)
+                    horizon_days=horizon_days, base=customer_base)
     written = _insight_report(inputs, out, currency)
     Console(soft_wrap=True, highlight=False).print(f"written: {written} ({written.stat().st_size / 1e6:.1f} MB)")
 
