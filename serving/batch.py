@@ -22,6 +22,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import save_snapshot
+from features.pipeline.source import Events
 from training.champions import Champions, load_champions
 from training.config import snapshot_root
 from training.drift import DEFAULT_THRESHOLD, drifted
@@ -60,13 +61,15 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    events: Events | None = None,
 ) -> BatchResult:
     """Score every customer with an accepted line on or before `as_of` and publish `out` atomically.
 
     Each gets exactly one row with its `status` (see `features.pipeline.orders.STATUSES`).
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
-    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
+    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`);
+    `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
@@ -75,7 +78,7 @@ def run_batch(
     parquet_source(transactions)
     champions = champions or load_champions()
     models = champions.models
-    frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
+    frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
     for feature, value in drifted(drift, drift_threshold).items():

@@ -69,12 +69,23 @@ def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of
     models = serving.models
     keys = [str(position) for position in range(len(customers))]
     features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
-                                   channels=models.channels)
+                                   channels=models.channels, events=_no_events(models))
     scored = score(models, with_baselines_of(models, features)) if not features.empty else None
     scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
     after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)
     return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, "no_orders",
                   keys=keys, lines_after_as_of=after)
+
+
+def _no_events(models) -> pd.DataFrame | None:
+    """Champions trained with events score a history sent without any as a customer with no
+    events (has_*_events = 0, engagement features undefined), the value such a customer has in
+    batch scoring; the request format has no events yet."""
+    if not getattr(models, "uses_events", False):
+        return None
+    from features.events import to_canonical_events
+
+    return to_canonical_events(pd.DataFrame(columns=["customer_id", "timestamp", "event_type", "channel"]))
 
 
 def _number(value: float) -> float | None:

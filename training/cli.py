@@ -43,6 +43,9 @@ def train(
         help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Output of `insight ingest-events` (repeat per source): the models also learn "
+        "from engagement; scoring then needs the events too.")] = None,
 ) -> None:
     """Train segments, churn, next-purchase and CLV models; track, register and promote in MLflow.
 
@@ -55,6 +58,7 @@ def train(
         result = run_training(
             transactions, as_of=as_of.date(), horizon_days=horizon_days, tune_trials=tune_trials,
             n_cutoffs=n_cutoffs, step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed,
+            events=events or None,
         )
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
@@ -74,13 +78,15 @@ def evaluate(
     as_of: Annotated[dt.datetime, typer.Option("--as-of", help="Cutoff: score as of this day.")],
     horizon_days: Annotated[int | None, typer.Option(help="Window to judge (default: the models').")] = None,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
 ) -> None:
     """Score the champions as of --as-of and judge them, beside the baselines, on what happened next."""
     from training.runner import evaluate_champions
 
     try:
         table, horizon = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days,
-                                            engine=engine)
+                                            engine=engine, events=events or None)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     from training.evaluation import wide

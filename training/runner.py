@@ -10,6 +10,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
+from features.pipeline.source import Events
 from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table
 from training.examples import build_examples
@@ -38,14 +39,14 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
-                 engine: str = "duckdb", seed: int = 0) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow, register and promote."""
+                 engine: str = "duckdb", seed: int = 0, events: Events | None = None) -> TrainingRun:
+    """Train on data up to `as_of` (and `events`, when given), log to MLflow, register and promote."""
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
                          step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
     data = load_until(transactions, as_of)
     client = configure()
     previous, _ = champion_bundle(client, "segments")
-    examples = build_examples(data, config)
+    examples = build_examples(data, config, events)
     params = tune_all(examples, config) if tune_trials > 0 else {}
     outcome = train(data, config, previous=previous, params=params, examples=examples)
     run_id, registrations = log_training_run(outcome, config, data_fingerprint(data), client)
@@ -61,14 +62,14 @@ def champion_models(task: str = "churn") -> CustomerModels:
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb") -> tuple[pd.DataFrame, int]:
+                       engine: str = "duckdb", events: Events | None = None) -> tuple[pd.DataFrame, int]:
     """The champions and the baselines judged on the window after `as_of`."""
     models = champion_models()
     horizon = horizon_days or models.horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
+    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine, events=events))
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)
