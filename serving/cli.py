@@ -239,6 +239,21 @@ class ChunkProgress:
             self.progress.stop()
 
 
+def with_uplift(table, rule_set):
+    """`table` with `uplift_score` from the registered uplift champion, when there is one; a rule
+    that uses the column without one is refused with what to run."""
+    from training.uplift_tracking import uplift_champion
+
+    model, _ = uplift_champion()
+    if model is not None:
+        return table.assign(uplift_score=model.predict(table))
+    users = [r.name for r in rule_set.audience if "uplift_score" in r.when]
+    if users:
+        raise ValueError(f"audience '{users[0]}' uses uplift_score but no uplift model is registered; run "
+                         "`insight campaign uplift --campaign ID --transactions DIR` on a finished campaign first")
+    return table
+
+
 def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console,
                base=None) -> None:
     from serving.audiences import assign, load_rules, write_audiences
@@ -246,7 +261,7 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
 
     try:
         rule_set = load_rules(rules)
-        table = scored_base(scores, features, base)
+        table = with_uplift(scored_base(scores, features, base), rule_set)
         result = assign(table, rule_set)
         write_audiences(result, table, out)
     except (ValueError, FileNotFoundError) as exc:
