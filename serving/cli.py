@@ -26,11 +26,14 @@ __all__ = ["app"]
 
 log = logging.getLogger("insight.score")
 DEMO_BASE = "cdnow"
+DEMO_DIR = Path("runs/demo")
+DEMO_TRANSACTIONS = "transactions"
+"""`insight demo` ingests CDNOW into DEMO_DIR / DEMO_TRANSACTIONS, where the README's batch example reads."""
 
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = Path("runs/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = DEMO_DIR,
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
     serve: Annotated[bool, typer.Option(help="End by starting the scoring service in the background.")] = True,
     port: Annotated[int, typer.Option(help="Port of the scoring service.")] = 3000,
@@ -47,10 +50,15 @@ def demo(
     from training.runner import evaluate_champions
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
+    if serve:
+        from serving.local_service import port_in_use_message, port_taken
+
+        if port_taken(port):
+            fail(port_in_use_message(port) + " (or --no-serve)")
     as_of, horizon, scored_at = date(1997, 12, 31), 182, date(1998, 6, 30)
     base = Base(DEMO_BASE)
     out.rule("1. ingest: CDNOW master log -> canonical transactions")
-    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / "transactions")
+    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / DEMO_TRANSACTIONS)
     out.print(result.summary)
     transactions = result.transactions_path
     out.rule(f"2. train: segments, churn, next purchase, CLV as of {as_of}, {horizon}-day horizon")
@@ -170,15 +178,18 @@ def insight_report(
         int | None, typer.Option(help="The models' horizon; default: read from the registered champions.")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency sign written before amounts.")] = "$",
+    base: BaseOption = None,
 ) -> None:
     """One self-contained HTML page on a scored base for the people who act on it: the base at a
     glance, segments, who matters most, risk x value, when they will buy, audiences and campaigns,
     channels, data quality and drift."""
     from serving.insight.report import Inputs
+    from training.bases import resolve_base
 
+    customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
     inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
                     campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
-                    horizon_days=horizon_days)
+                    horizon_days=horizon_days, base=customer_base)
     written = _insight_report(inputs, out, currency)
     Console(soft_wrap=True, highlight=False).print(f"written: {written} ({written.stat().st_size / 1e6:.1f} MB)")
 
@@ -206,9 +217,21 @@ def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engin
     run_id = log_batch_run(result)
     console.print_json(data=result.summary)
     if result.summary["drifted_features"]:
-        console.print(f"[yellow]drift warning:[/] {', '.join(result.summary['drifted_features'])} "
-                      "moved away from the champion's training data (PSI above 0.25); consider retraining")
+        console.print(f"[yellow]drift warning:[/] {drift_note(result.summary)}")
     console.print(f"written: {out} (MLflow run {run_id})")
+
+
+def drift_note(summary: dict) -> str:
+    """What the drifted features mean, given how long after the champions' cutoff the base is scored."""
+    features = ", ".join(summary["drifted_features"])
+    note = f"{features} moved away from the champion's training data (PSI above 0.25)"
+    trained, scored = date.fromisoformat(summary["trained_as_of"]), date.fromisoformat(summary["as_of"])
+    days = (scored - trained).days
+    if days < 30:
+        return f"{note}; the base changed since {trained}: consider retraining"
+    return (f"{note}. Scoring {days} days (about {round(days / 30.44)} months) after the champions' cutoff "
+            f"{trained} is expected to shift features that grow with time (recency, tenure, age of the base) "
+            f"and the season; retrain as of {scored} when the scores should reflect the base as it is now")
 
 
 class ChunkProgress:

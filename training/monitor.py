@@ -102,7 +102,7 @@ def _summary(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         "predicted_spend": grouped["predicted_clv"].mean(),
         "realised_spend": grouped["label_spend"].mean(),
     })
-    out["buyers"] = grouped["bought"].sum()
+    out["buyers"] = grouped["bought"].sum().round().astype("int64")
     total = out["buyers"].sum()
     out["buyer_share"] = out["buyers"] / total if total else np.nan
     overall = total / len(frame)
