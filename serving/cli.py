@@ -110,6 +110,8 @@ def score(
     ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
 ) -> None:
     """Score every customer known at --as-of with the champion models; one row per customer.
@@ -125,7 +127,8 @@ def score(
     except ValueError as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False), base=customer_base)
+           console=Console(soft_wrap=True, highlight=False), base=customer_base,
+           events=events or None)
 
 
 @app.command()
@@ -201,14 +204,14 @@ def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console, base) -> None:
+           console: Console, base, events: list[Path] | None = None) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
 
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk, base=base)
+                               on_chunk=on_chunk, base=base, events=events)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
     run_id = log_batch_run(result)
