@@ -19,6 +19,7 @@ import serving.serve_cli  # noqa: F401  (registers `insight serve`)
 from features.cli import app, fail
 from features.datasets import cdnow_master_path
 from features.ingest import ingest, load_mapping
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 from training.cli import validation_table
 
 __all__ = ["app"]
@@ -92,15 +93,21 @@ def score(
     ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
+    allow_future: Annotated[bool, typer.Option(
+        "--allow-future", help="Score a cutoff more than --max-days-past-data after the last transaction.")] = False,
+    max_days_past_data: Annotated[int, typer.Option(
+        help="Days --as-of may lie after the last transaction.", min=0)] = DEFAULT_MAX_DAYS_PAST_DATA,
 ) -> None:
     """Score every customer known at --as-of with the champion models; one row per customer.
 
     Chunks are staged beside --out and published in one rename: a killed run, started again with
-    the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
-    for the scoring service, features are checked for drift, and the run is logged to MLflow.
+    the same arguments, finishes the missing chunks; a second run on the same --out while one runs
+    is refused. The feature snapshot for --as-of is saved for the scoring service, features are
+    checked for drift, and the run is logged to MLflow.
     """
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False))
+           console=Console(soft_wrap=True, highlight=False), allow_future=allow_future,
+           max_days_past_data=max_days_past_data)
 
 
 @app.command()
@@ -120,14 +127,15 @@ def audiences(
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console) -> None:
+           console: Console, allow_future: bool = False,
+           max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
 
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk)
+                               on_chunk=on_chunk, allow_future=allow_future, max_days_past_data=max_days_past_data)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
     run_id = log_batch_run(result)
@@ -167,27 +175,11 @@ class ChunkProgress:
 
 
 def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console) -> None:
-    import pandas as pd
-
-    from features.pipeline import load_snapshot
-    from serving.audiences import assign, customer_table, load_rules, require_scores, write_audiences
-    from serving.staging import output_format
-    from training.config import snapshot_root
+    from features.output_lock import output_lock
 
     try:
-        rule_set = load_rules(rules)
-        table = pd.read_csv(scores) if output_format(scores) == "csv" else pd.read_parquet(scores)
-        require_scores(table, scores)
-        if features is not None:
-            extra = pd.read_parquet(features)
-        else:
-            as_of = pd.to_datetime(table["as_of"]).dt.date.unique()
-            if len(as_of) != 1:
-                raise ValueError(f"{scores}: expected one as_of, found {len(as_of)}; give --features")
-            extra = load_snapshot(snapshot_root(), as_of[0])
-        table = customer_table(table, extra)
-        result = assign(table, rule_set)
-        write_audiences(result, table, out)
+        with output_lock(out, kind="directory"):
+            result, table = _write_audiences(scores, out, rules, features)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     view = Table(title=f"audiences -> {out}")
@@ -197,3 +189,28 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
         view.add_row(str(row.priority), row.audience, f"{row.customers:,}", f"{row.eligible:,}", row.rule)
     console.print(view)
     console.print(f"{len(result.assignments):,} of {len(table):,} customers placed in an audience")
+
+
+def _write_audiences(scores: Path, out: Path, rules: Path | None, features: Path | None):
+    """Assign the scored customers to audiences and write them to `out`; the result and the table."""
+    import pandas as pd
+
+    from features.pipeline import load_snapshot
+    from serving.audiences import assign, customer_table, load_rules, require_scores, write_audiences
+    from serving.staging import output_format
+    from training.config import snapshot_root
+
+    rule_set = load_rules(rules)
+    table = pd.read_csv(scores) if output_format(scores) == "csv" else pd.read_parquet(scores)
+    require_scores(table, scores)
+    if features is not None:
+        extra = pd.read_parquet(features)
+    else:
+        as_of = pd.to_datetime(table["as_of"]).dt.date.unique()
+        if len(as_of) != 1:
+            raise ValueError(f"{scores}: expected one as_of, found {len(as_of)}; give --features")
+        extra = load_snapshot(snapshot_root(), as_of[0])
+    table = customer_table(table, extra)
+    result = assign(table, rule_set)
+    write_audiences(result, table, out)
+    return result, table

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from features.cli import app, fail
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 
 out = Console(soft_wrap=True, highlight=False)
 
@@ -42,6 +43,8 @@ def train(
         help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    max_days_past_data: Annotated[int, typer.Option(
+        help="Days --as-of may lie after the last transaction.", min=0)] = DEFAULT_MAX_DAYS_PAST_DATA,
 ) -> None:
     """Train segments, churn, next-purchase and CLV models; track, register and promote in MLflow.
 
@@ -54,6 +57,7 @@ def train(
         result = run_training(
             transactions, as_of=as_of.date(), horizon_days=horizon_days, tune_trials=tune_trials,
             n_cutoffs=n_cutoffs, step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed,
+            max_days_past_data=max_days_past_data,
         )
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))

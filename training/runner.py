@@ -10,6 +10,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
 from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table
 from training.examples import build_examples
@@ -38,10 +39,17 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
-                 engine: str = "duckdb", seed: int = 0) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow, register and promote."""
+                 engine: str = "duckdb", seed: int = 0,
+                 max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> TrainingRun:
+    """Train on data up to `as_of`, log to MLflow, register and promote.
+
+    An `as_of` more than `max_days_past_data` after the last transaction is refused before any
+    work: its label windows would hold no purchases.
+    """
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
                          step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
+    check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions), max_days=max_days_past_data,
+                 allow_option="")
     data = load_until(transactions, as_of)
     client = configure()
     previous, _ = champion_bundle(client, "segments")

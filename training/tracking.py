@@ -26,6 +26,7 @@ from training.config import MODEL_NAMES, TrainConfig, artifact_root, tracking_ur
 from training.evaluation import SELECTION_METRIC, score_task, segment_silhouette, wide
 from training.job import CustomerModels, TrainingOutcome
 from training.packaging import BUNDLE_FILE, TaskModel, load_bundle, save_bundle
+from training.store_health import champion_files, check_tracking_store
 
 EXPERIMENT = "customer-insight"
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -43,7 +44,9 @@ class Registration:
 
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
-    """Point MLflow at the configured store and make sure the experiment exists."""
+    """Point MLflow at the configured store and make sure the experiment exists; a damaged local
+    store is refused first (DamagedStore), before MLflow writes to it."""
+    check_tracking_store(tracking_uri())
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:
         uri = tracking_uri()
@@ -74,8 +77,9 @@ def champion_bundle(client: MlflowClient, task: str) -> tuple[CustomerModels | N
         version = client.get_model_version_by_alias(name, CHAMPION)
     except mlflow.exceptions.MlflowException:
         return None, None
-    path = mlflow.artifacts.download_artifacts(f"models:/{name}@{CHAMPION}")
-    return load_bundle(Path(path) / "artifacts" / BUNDLE_FILE), version.version
+    with champion_files(name, version.version):
+        path = mlflow.artifacts.download_artifacts(f"models:/{name}@{CHAMPION}")
+        return load_bundle(Path(path) / "artifacts" / BUNDLE_FILE), version.version
 
 
 def champion_versions(client: MlflowClient | None = None) -> dict[str, str]:

@@ -19,6 +19,7 @@ from features.pipeline.snapshot import (
     load_latest_snapshot,
     load_snapshot,
     save_snapshot,
+    serving_snapshot,
     snapshot_path,
 )
 from features.pipeline.training_frame import (
@@ -46,6 +47,7 @@ __all__ = [
     "purchasers_of",
     "retail_peak_days",
     "save_snapshot",
+    "serving_snapshot",
     "snapshot_path",
     "training_cutoffs",
 ]
