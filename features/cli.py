@@ -127,6 +127,78 @@ def ingest(
         out_console.print(f"written: {result.out_dir}")
 
 
+@app.command("ingest-events")
+def ingest_events_command(
+    source: Annotated[str, typer.Argument(help="CSV, Parquet, JSON Lines, Excel or database file of events.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically), e.g. "
+                                      "data/events beside data/transactions.")] = Path("data/events"),
+    preset: Annotated[
+        str | None, typer.Option(help="Built-in event mapping: web-analytics, email-activity.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Event mapping TOML file (see docs/events.md).")
+    ] = None,
+    id_map: Annotated[
+        Path | None,
+        typer.Option("--id-map", help="Id map from `insight resolve` (its golden records beside it "
+                     "re-key emails and phones)."),
+    ] = None,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(help="Transactions from `insight ingest`: the report counts prospects (never bought)."),
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Treat this as the current time for the future-timestamp check."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate engagement events (sessions, views, emails, tickets, surveys, reviews) into the
+    canonical event table.
+
+    Writes OUT/events.parquet, OUT/quarantine.parquet (every rejected row with its row, field and
+    reason) and OUT/quality_report.{json,txt}. Nothing is written unless the whole run succeeds.
+    A file already in the canonical event columns needs neither --preset nor --mapping.
+    """
+    from features.engine import parquet_source
+    from features.events import Identity, canonical_event_mapping, ingest_events, load_event_mapping
+
+    try:
+        spec = (load_event_mapping(preset=preset, path=mapping) if (preset or mapping)
+                else canonical_event_mapping(read_columns(source)))
+    except MappingError as exc:
+        fail(str(exc) if (preset or mapping)
+             else f"{source}: give --preset NAME or --mapping FILE to say how to read it; {exc}")
+    except SourceError as exc:
+        fail(str(exc))
+    identity = buyers = None
+    if id_map is not None:
+        if not id_map.is_file():
+            fail(f"{id_map}: id map not found")
+        try:
+            identity = Identity.read(id_map)
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{id_map}: cannot read the id map (an id_map.parquet from `insight resolve`): "
+                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    if transactions is not None:
+        try:
+            buyers = pd.read_parquet(parquet_source(transactions), columns=["customer_id"])["customer_id"]
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{transactions}: cannot read the transactions: "
+                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    try:
+        result = ingest_events(source, spec, out, now=pd.Timestamp(now, tz="UTC") if now else None,
+                               identity=identity, buyers=buyers)
+    except (SourceError, MappingError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result.report, indent=2) + "\n")
+    else:
+        out_console = Console(soft_wrap=True, highlight=False)
+        out_console.print(result.summary)
+        out_console.print(f"written: {result.out_dir}")
+
+
 @app.command()
 def features(
     transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
@@ -137,6 +209,11 @@ def features(
         Path | None,
         typer.Option(help="Also save the table in this snapshot store (for the scoring service)."),
     ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", help="Output of `insight ingest-events` (repeat for several sources): "
+                     "adds the engagement features."),
+    ] = None,
 ) -> None:
     """Point-in-time features, one row per customer with a purchase on or before --as-of."""
     from features.atomic import atomic_file
@@ -145,7 +222,7 @@ def features(
 
     try:
         with output_lock(out, kind="file"):
-            table = build_features(transactions, as_of.date(), engine=engine)
+            table = build_features(transactions, as_of.date(), engine=engine, events=events or None)
             with atomic_file(out) as tmp:
                 table.to_parquet(tmp, index=False)
         message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
