@@ -245,11 +245,16 @@ def synth(
         typer.Option(help="Behaviour shares, e.g. 'loyal=0.2,one_time=0.5,festive=0.3' (must sum to 1)."),
     ] = None,
     return_rate: Annotated[float, typer.Option(help="Base share of orders with a returned line.")] = 0.04,
+    events: Annotated[
+        bool, typer.Option("--events", help="Also simulate engagement events (visits, emails, tickets, "
+                           "surveys, reviews; prospects) into OUT/events.parquet.")
+    ] = False,
 ) -> None:
     """Simulate a retail customer base with known ground truth (behaviour, churn date).
 
     Writes the canonical transaction table (usable wherever `insight ingest` output is) and a
-    truth table, streaming in chunks so 10 M transactions fit in bounded memory.
+    truth table, streaming in chunks so 10 M transactions fit in bounded memory; with --events
+    also the canonical event table (usable wherever `insight ingest-events` output is).
     """
     import time
 
@@ -262,7 +267,7 @@ def synth(
     try:
         config = SimulationConfig(
             n_customers=customers, start=start.date(), end=end.date(), seed=seed,
-            behaviour_mix=_parse_mix(mix) if mix else DEFAULT_MIX, return_rate=return_rate,
+            behaviour_mix=_parse_mix(mix) if mix else DEFAULT_MIX, return_rate=return_rate, events=events,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -272,8 +277,13 @@ def synth(
     rows = pq.ParquetFile(out / TRANSACTIONS_FILE).metadata.num_rows
     truth = pd.read_parquet(out / TRUTH_FILE, columns=["behaviour"])
     shares = truth["behaviour"].value_counts().sort_index()
+    extra = ""
+    if events:
+        from features.events.schema import EVENTS_FILE
+
+        extra = f" and {pq.ParquetFile(out / EVENTS_FILE).metadata.num_rows:,} events"
     Console(soft_wrap=True, highlight=False).print(
-        f"{rows:,} transactions for {len(truth):,} customers "
+        f"{rows:,} transactions{extra} for {len(truth):,} customers "
         f"({config.start} .. {config.end}, seed {seed}) in {elapsed:.1f} s -> {out}\n"
         + ", ".join(f"{name}: {count:,}" for name, count in shares.items())
     )

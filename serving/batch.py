@@ -23,8 +23,8 @@ import pandas as pd
 from features.output_lock import output_lock
 from features.pipeline import save_snapshot
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from training.bases import Base
 from training.champions import Champions, load_champions
-from training.config import snapshot_root
 from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score, scoring_frame
 from serving.staging import Staging, output_format
@@ -61,6 +61,7 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    base: Base | None = None,
     max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA,
     allow_future: bool = False,
 ) -> BatchResult:
@@ -72,7 +73,8 @@ def run_batch(
     unless `allow_future`.
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
-    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
+    `base` names the customer base whose champions score (default: `champions.base`, else `default`);
+    `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
@@ -82,14 +84,14 @@ def run_batch(
         began = time.perf_counter()
         check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions),
                      max_days=max_days_past_data, allow_future=allow_future)
-        champions = champions or load_champions()
+        champions = champions or load_champions(base=base)
         models = champions.models
         frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
         frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
         drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
         for feature, value in drifted(drift, drift_threshold).items():
             log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
-        save_snapshot(frame, as_of, snapshots or snapshot_root())
+        save_snapshot(frame, as_of, snapshots or champions.base.snapshot_root())
 
         versions = json.dumps(champions.versions_by_name, sort_keys=True)
         bounds = list(range(0, len(frame), chunk_customers)) or [0]
@@ -109,7 +111,8 @@ def run_batch(
 
         summary = summarize(out, fmt)
         summary.update({
-            "as_of": as_of.isoformat(), "engine": engine, "model_versions": champions.versions_by_name,
+            "as_of": as_of.isoformat(), "base": champions.base.name, "engine": engine,
+            "model_versions": champions.versions_by_name,
             "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
             "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
         })

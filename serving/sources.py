@@ -8,6 +8,7 @@ into the BentoML model store by `insight serve --build`; a built Bento sets this
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -16,15 +17,27 @@ from features.pipeline import list_snapshots, serving_snapshot
 from serving.bento_store import load_from_bento_store
 from serving.settings import ServingSettings
 from serving.state import ServingSet, prepare
-from training.champions import load_champions
-from training.config import snapshot_root
+from training.bases import Base
+from training.champions import known_bases, load_champions
+from training.tracking import configure
+
+
+def serving_base() -> Base:
+    """The base to serve: INSIGHT_BASE, else the only one with champions in the registry."""
+    if name := os.environ.get("INSIGHT_BASE"):
+        return Base(name)
+    bases = known_bases(configure())
+    if len(bases) > 1:
+        raise LookupError(f"{len(bases)} customer bases have champions ({', '.join(bases)}); choose one with "
+                          "`insight serve --base NAME` (INSIGHT_BASE)")
+    return Base(bases[0]) if bases else Base()
 
 
 def load_from_mlflow(snapshots: Path | None = None, settings: ServingSettings | None = None) -> ServingSet:
-    """The registry's champions and the snapshot to serve (of the current feature schema)."""
+    """The base's champion set and the snapshot to serve (of the current feature schema)."""
     settings = settings or ServingSettings.from_env()
-    champions = load_champions()
-    root = snapshots or snapshot_root()
+    champions = load_champions(base=serving_base())
+    root = snapshots or champions.base.snapshot_root()
     if not list_snapshots(root):
         raise FileNotFoundError(f"no feature snapshot of the current feature schema under '{root}'; `insight score` "
                                 "saves the one the service reads (run it with the same INSIGHT_SNAPSHOTS)")

@@ -58,10 +58,10 @@ def champion_files(name: str, version: str) -> Iterator[None]:
     try:
         yield
     except (OSError, MlflowException) as exc:
+        cause = "" if isinstance(exc, (FileNotFoundError, MlflowException)) else f" ({_first_line(exc)})"
         raise DamagedStore(
-            f"the files of champion {name} v{version} are missing from the MLflow artifact store "
-            f"({_first_line(exc)}): restore the artifact store from a backup, or run `insight train` "
-            "to register a new champion"
+            f"the files of champion {name} v{version} are missing from the MLflow artifact store{cause}: "
+            "restore the artifact store from a backup, or run `insight train` to register a new champion"
         ) from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as exc:
         raise DamagedStore(

@@ -26,12 +26,8 @@ def last_transaction_day(transactions: str | os.PathLike[str]) -> dt.date | None
     source = parquet_source(transactions)
     pattern = str(source / "**" / "*.parquet") if source.is_dir() else str(source)
     with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        newest = con.execute("SELECT max(timestamp) FROM read_parquet(?)", [pattern]).fetchone()[0]
-    if newest is None:
-        return None
-    stamp = pd.Timestamp(newest)
-    return (stamp.tz_convert("UTC") if stamp.tzinfo else stamp).date()
+        newest = con.execute("SELECT epoch_ms(max(timestamp)) FROM read_parquet(?)", [pattern]).fetchone()[0]
+    return None if newest is None else pd.Timestamp(newest, unit="ms", tz="UTC").date()
 
 
 def check_cutoff(as_of: dt.date, last_day: dt.date | None, *, source: str,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from training.champions import load_champions
+
+SCORED_AT = dt.date(2023, 12, 31)
 
 
 @pytest.fixture()

@@ -145,3 +145,17 @@ def test_features_with_events_from_the_command_line(tmp_path: Path) -> None:
     assert table.loc["ann@shop.vn", ["has_email_events", "email_open_rate_last_5", "days_since_last_open"]].tolist() \
         == [1.0, 1.0, 30.0]
     assert table.loc["bo", "has_email_events"] == 0.0
+
+
+def test_synth_with_events_feeds_the_features_command(tmp_path: Path) -> None:
+    made = run("synth", "--out", str(tmp_path / "base"), "--customers", "300", "--start", "2023-01-01",
+               "--end", "2023-12-31", "--events")
+    assert made.returncode == 0, made.stderr
+    assert " events for 300 customers" in made.stdout
+    result = run("features", "--transactions", str(tmp_path / "base"), "--events", str(tmp_path / "base"),
+                 "--as-of", "2023-09-30", "--out", str(tmp_path / "f.parquet"))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "f.parquet")
+    assert table["has_web_events"].mean() > 0.5 and table["email_open_rate_last_5"].notna().mean() > 0.5
