@@ -62,8 +62,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
 }
 
 
-def contents(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def contents(root: Path, *, with_database: bool) -> dict[str, bytes]:
+    """Every file under `root`; the database is left out where the registry is healthy (reading it
+    through MLflow may update it), so only the damaged part is compared."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and (with_database or p.name != "mlflow.db")}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -72,7 +75,8 @@ def test_damaged_store_is_one_line_and_nothing_is_lost(case: str, store_copy: Pa
     out = tmp_path / "scores.parquet"
     out.write_bytes(b"yesterday's scores")
     damage(store_copy)
-    before = contents(store_copy)
+    database_damaged = case.endswith("_database")
+    before = contents(store_copy, with_database=database_damaged)
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store_copy / 'mlflow.db'}",
            "INSIGHT_SNAPSHOTS": str(tmp_path / "snapshots"), "COLUMNS": "200"}
     result = subprocess.run(
@@ -84,5 +88,5 @@ def test_damaged_store_is_one_line_and_nothing_is_lost(case: str, store_copy: Pa
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert what in lines[0] and recovery in lines[0]
-    assert contents(store_copy) == before
+    assert contents(store_copy, with_database=database_damaged) == before
     assert out.read_bytes() == b"yesterday's scores"
