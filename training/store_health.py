@@ -9,13 +9,12 @@ version. Nothing here writes to the store, so the damaged files stay as they wer
 from __future__ import annotations
 
 import contextlib
+import functools
 import pickle
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
-
-from mlflow.exceptions import MlflowException
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -37,8 +36,15 @@ def check_tracking_store(uri: str) -> None:
     path = sqlite_path(uri)
     if path is None or not path.exists():
         return
+    stat = path.stat()
+    _check_file(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _check_file(path: Path, size: int, mtime_ns: int) -> None:
+    """The checks of one state of the file (a changed size or time checks again)."""
     recover = "restore it from a backup, or move it aside and run `insight train` to start a new store"
-    if path.stat().st_size == 0:
+    if size == 0:
         raise DamagedStore(f"the MLflow store {path} is empty (0 bytes), not a database: {recover}")
     with path.open("rb") as handle:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
@@ -55,6 +61,8 @@ def check_tracking_store(uri: str) -> None:
 @contextlib.contextmanager
 def champion_files(name: str, version: str) -> Iterator[None]:
     """Turn a failure to download or unpickle champion `name` v`version` into one DamagedStore line."""
+    from mlflow.exceptions import MlflowException
+
     try:
         yield
     except (OSError, MlflowException) as exc:

@@ -42,7 +42,6 @@ from training.mlflow_quiet import quiet_mlflow
 from training.packaging import BUNDLE_FILE, TaskModel, save_bundle
 from training.promotion import METRIC_TASK, Comparison, SetDecision, best_baseline, challenger_score, champion_score, decide
 from training.recovery import mark_orphans, owner_tags, private_tempdir, remove_stale_folders
-from training.store_health import check_tracking_store
 
 EXPERIMENT = TRAINING_EXPERIMENT
 __all__ = ["CHALLENGER", "CHAMPION", "champion_bundle", "configure", "data_fingerprint", "log_training_run"]
@@ -65,9 +64,8 @@ class Registration:
 
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
-    """Point MLflow at the configured store and make sure the experiment exists; a damaged local
-    store is refused first (DamagedStore), before MLflow writes to it."""
-    check_tracking_store(tracking_uri())
+    """Point MLflow at the configured store and make sure the experiment exists (`tracking_uri`
+    refuses a damaged local store before MLflow writes to it)."""
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:
