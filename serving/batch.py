@@ -23,6 +23,7 @@ import pandas as pd
 from features.output_lock import output_lock
 from features.pipeline import save_snapshot
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import Champions, load_champions
 from training.drift import DEFAULT_THRESHOLD, drifted
@@ -61,6 +62,7 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    events: Events | None = None,
     base: Base | None = None,
     max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA,
     allow_future: bool = False,
@@ -75,6 +77,7 @@ def run_batch(
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `base` names the customer base whose champions score (default: `champions.base`, else `default`);
     `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
+    `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
@@ -86,7 +89,7 @@ def run_batch(
                      max_days=max_days_past_data, allow_future=allow_future)
         champions = champions or load_champions(base=base)
         models = champions.models
-        frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
+        frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
         frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
         drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
         for feature, value in drifted(drift, drift_threshold).items():

@@ -111,6 +111,8 @@ def score(
     ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
     allow_future: Annotated[bool, typer.Option(
         "--allow-future", help="Score a cutoff more than --max-days-past-data after the last transaction.")] = False,
@@ -131,8 +133,8 @@ def score(
     except ValueError as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False), base=customer_base, allow_future=allow_future,
-           max_days_past_data=max_days_past_data)
+           console=Console(soft_wrap=True, highlight=False), base=customer_base, events=events or None,
+           allow_future=allow_future, max_days_past_data=max_days_past_data)
 
 
 @app.command()
@@ -182,15 +184,18 @@ def insight_report(
         int | None, typer.Option(help="The models' horizon; default: read from the registered champions.")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency sign written before amounts.")] = "$",
+    base: BaseOption = None,
 ) -> None:
     """One self-contained HTML page on a scored base for the people who act on it: the base at a
     glance, segments, who matters most, risk x value, when they will buy, audiences and campaigns,
     channels, data quality and drift."""
     from serving.insight.report import Inputs
+    from training.bases import resolve_base
 
+    customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
     inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
                     campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
-                    horizon_days=horizon_days)
+                    horizon_days=horizon_days, base=customer_base)
     written = _insight_report(inputs, out, currency)
     Console(soft_wrap=True, highlight=False).print(f"written: {written} ({written.stat().st_size / 1e6:.1f} MB)")
 
@@ -205,7 +210,7 @@ def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console, base, allow_future: bool = False,
+           console: Console, base, events: list[Path] | None = None, allow_future: bool = False,
            max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
@@ -213,7 +218,7 @@ def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engin
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk, base=base, allow_future=allow_future,
+                               on_chunk=on_chunk, base=base, events=events, allow_future=allow_future,
                                max_days_past_data=max_days_past_data)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))

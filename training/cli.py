@@ -96,6 +96,9 @@ def train(
         help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Output of `insight ingest-events` (repeat per source): the models also learn "
+        "from engagement; scoring then needs the events too.")] = None,
     base: BaseOption = None,
     max_days_past_data: Annotated[int, typer.Option(
         help="Days --as-of may lie after the last transaction.", min=0)] = DEFAULT_MAX_DAYS_PAST_DATA,
@@ -113,7 +116,7 @@ def train(
         result = train_with_progress(out, transactions, as_of=as_of.date(), horizon_days=horizon_days,
                                      tune_trials=tune_trials, n_cutoffs=n_cutoffs, step_days=step_days,
                                      seasonal_years=seasonal_years, engine=engine, seed=seed, base=customer_base,
-                                     max_days_past_data=max_days_past_data)
+                                     events=events or None, max_days_past_data=max_days_past_data)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     from training.evaluation import wide
@@ -145,6 +148,8 @@ def evaluate(
     as_of: Annotated[dt.datetime, typer.Option("--as-of", help="Cutoff: score as of this day.")],
     horizon_days: Annotated[int | None, typer.Option(help="Window to judge (default: the models').")] = None,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
 ) -> None:
     """Score the champions as of --as-of and judge them, beside the baselines, on what happened next."""
@@ -153,7 +158,8 @@ def evaluate(
 
     try:
         table, horizon = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days,
-                                            engine=engine, base=base_with_champions(base, transactions))
+                                            engine=engine, base=base_with_champions(base, transactions),
+                                            events=events or None)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     from training.evaluation import wide

@@ -11,6 +11,7 @@ import pandas as pd
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import champion_bundle
 from training.config import TrainConfig
@@ -42,9 +43,10 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
                  engine: str = "duckdb", seed: int = 0, base: Base = Base(),
-                 progress: Progress | None = None,
+                 progress: Progress | None = None, events: Events | None = None,
                  max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow in `base`'s experiment, register and promote.
+    """Train on data up to `as_of` (and `events`, when given), log to MLflow in `base`'s
+    experiment, register and promote.
 
     The MLflow run is open from the first step, so its duration is the job's; `progress` is told
     each step as it starts. An `as_of` more than `max_days_past_data` after the last transaction
@@ -60,7 +62,7 @@ def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int,
     with training_run(config, base, client) as run:
         previous, _ = champion_bundle(client, "segments", base)
         step("building features and labels")
-        examples = build_examples(data, config)
+        examples = build_examples(data, config, events)
         params = tune_all(examples, config, progress=step) if tune_trials > 0 else {}
         outcome = train(data, config, previous=previous, params=params, examples=examples, progress=step)
         _, registrations = log_training_run(outcome, config, data_fingerprint(data), client, base=base,
@@ -91,14 +93,15 @@ def champion_models(task: str = "churn", base: Base = Base()) -> CustomerModels:
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb", base: Base = Base()) -> tuple[pd.DataFrame, int]:
+                       engine: str = "duckdb", base: Base = Base(),
+                       events: Events | None = None) -> tuple[pd.DataFrame, int]:
     """The champions of `base` and the baselines judged on the window after `as_of`."""
     models = champion_models(base=base)
     horizon = horizon_days or models.horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
+    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine, events=events))
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)
