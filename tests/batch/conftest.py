@@ -1,4 +1,5 @@
-"""A small simulated base with champion models registered in a throw-away MLflow store."""
+"""A small simulated base (its channels named as in `named_channels`) with champion models registered
+in a throw-away MLflow store."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from features.schema import TRANSACTIONS_FILE, to_arrow
+from named_channels import with_named_channels
 from features.synth import SimulationConfig, simulate
 from training.champions import load_champions
 from training.config import TrainConfig
@@ -24,7 +26,8 @@ SCORED_AT = dt.date(2023, 12, 31)
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding transactions.parquet, mlflow.db and snapshots/ of a trained base."""
     root = tmp_path_factory.mktemp("batch_store")
-    base = simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions
+    base = with_named_channels(
+        simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions)
     import pyarrow.parquet as pq
 
     pq.write_table(to_arrow(base), root / TRANSACTIONS_FILE)
