@@ -39,7 +39,6 @@ def demo(
     baselines on what happened in 1998-01-01..06-30, score every customer as of 1998-06-30, write
     campaign audiences, and leave the scoring service running with a sample request answered.
     """
-    from training.evaluation import wide
     from training.runner import evaluate_champions, run_training
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
@@ -54,8 +53,7 @@ def demo(
     for reg in run.registrations:
         out.print(f"{reg.name} v{reg.version} -> {reg.alias}: {reg.reason}")
     out.rule("3. evaluate: champions vs baselines on 1998-01-01 .. 1998-06-30 (what really happened)")
-    table, _ = evaluate_champions(transactions, as_of=as_of)
-    out.print(validation_table(wide(table), "holdout after 1997-12-31"))
+    out.print(validation_table(evaluate_champions(transactions, as_of=as_of).labelled(), "holdout after 1997-12-31"))
     out.rule(f"4. score: every customer as of {scored_at}")
     scores = workdir / "scores.parquet"
     _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out)

@@ -10,13 +10,21 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
-from training.config import TrainConfig
-from training.evaluation import candidate_predictions, evaluation_table
+from training.champions import load_champions
+from training.config import MODEL_NAMES, TrainConfig
+from training.evaluation import candidate_predictions, evaluation_table, wide
 from training.examples import build_examples
-from training.job import CustomerModels, TrainingOutcome, train
+from training.job import TrainingOutcome, train
 from training.predict import scoring_frame
 from training.tuning import tune_all
-from training.tracking import Registration, champion_bundle, configure, data_fingerprint, log_training_run
+from training.tracking import (
+    _TASK_OF_METRIC,
+    Registration,
+    champion_bundle,
+    configure,
+    data_fingerprint,
+    log_training_run,
+)
 
 
 @dataclass(frozen=True)
@@ -52,18 +60,38 @@ def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int,
     return TrainingRun(run_id, outcome, registrations)
 
 
-def champion_models(task: str = "churn") -> CustomerModels:
-    """The champion bundle of `task` (all tasks of one run share one bundle)."""
-    models, _ = champion_bundle(configure(), task)
-    if models is None:
-        raise LookupError("no champion models in the registry yet; run `insight train` first")
-    return models
+@dataclass(frozen=True)
+class ChampionEvaluation:
+    """The champions and the baselines judged on one window, and for each task of the table
+    (orders, churn, clv) the registered model version judged and the training run it came from."""
+
+    table: pd.DataFrame
+    horizon_days: int
+    versions: dict[str, str]
+    runs: dict[str, str]
+
+    @property
+    def from_one_run(self) -> bool:
+        """False when the judged champions come from different training runs."""
+        return len(set(self.runs.values())) <= 1
+
+    def labelled(self) -> pd.DataFrame:
+        """The wide table (see `evaluation.wide`) with each champion row named after its version,
+        e.g. `champion v3`."""
+        table = wide(self.table)
+        table.index = pd.MultiIndex.from_tuples(
+            [(task, f"champion v{self.versions[task]}" if candidate == "model" else candidate)
+             for task, candidate in table.index], names=table.index.names)
+        return table
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb") -> tuple[pd.DataFrame, int]:
-    """The champions and the baselines judged on the window after `as_of`."""
-    models = champion_models()
+                       engine: str = "duckdb") -> ChampionEvaluation:
+    """Each task's own champion (as batch scoring and the API serve them) and the baselines, judged
+    on the window after `as_of`."""
+    client = configure()
+    champions = load_champions(client)
+    models = champions.models
     horizon = horizon_days or models.horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
@@ -79,5 +107,8 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     order = {"model": 0}
     table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"
                               else s, kind="stable")
-    return table.reset_index(drop=True), horizon
-
+    judged = {task: registry_task for registry_task, task in _TASK_OF_METRIC.items() if task in candidates}
+    versions = {task: champions.versions[registry_task] for task, registry_task in judged.items()}
+    runs = {task: client.get_model_version(MODEL_NAMES[registry_task], versions[task]).run_id
+            for task, registry_task in judged.items()}
+    return ChampionEvaluation(table.reset_index(drop=True), horizon, versions, runs)
