@@ -1,7 +1,8 @@
 """Campaign audiences from batch scores: readable rules in a TOML file, resolved by priority.
 
 Each audience is a SQL condition over one row per customer (scores joined to that cutoff's
-feature snapshot, plus a few derived columns). A customer eligible for several audiences goes to
+feature snapshot, plus a few derived columns), checked and run by `serving.rule_sandbox`: an
+expression over that table only, never a query or a file. A customer eligible for several audiences goes to
 the first one in file order and is listed as also eligible for the rest, so campaigns never
 contact the same customer twice for one run. The packaged rules are `serving/audiences.toml`.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from features.atomic import atomic_directory
+from serving.rule_sandbox import checked_statement, sandboxed_connection
 
 DEFAULT_RULES = "audiences.toml"
 LIST_COLUMNS = ("customer_id", "segment_name", "churn_probability", "predicted_clv", "p_purchase_90d")
@@ -37,9 +39,7 @@ class AudienceRule(BaseModel):
 
     @field_validator("when")
     @classmethod
-    def _single_expression(cls, value: str) -> str:
-        if ";" in value:
-            raise ValueError("a rule is one SQL condition; ';' is not allowed")
+    def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
 
 
@@ -79,13 +79,23 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> AudienceRules:
         except OSError as exc:
             raise ValueError(f"{path}: cannot read the audience rules ({exc.strerror})") from exc
     try:
-        return AudienceRules.model_validate(tomllib.loads(text))
+        rules = AudienceRules.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{origin}: not valid TOML ({exc})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"{origin}: {where}: {first['msg']}") from exc
+    con = sandboxed_connection()
+    try:
+        for rule in rules.audience:
+            try:
+                checked_statement(rule.when, con)
+            except ValueError as exc:
+                raise ValueError(f"{origin}: audience '{rule.name}': {exc}") from exc
+    finally:
+        con.close()
+    return rules
 
 
 def require_scores(scores: pd.DataFrame, source: str | os.PathLike[str]) -> None:
@@ -114,18 +124,22 @@ def customer_table(scores: pd.DataFrame, features: pd.DataFrame | None) -> pd.Da
 
 
 def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
-    """Evaluate every rule, then place each customer in its highest-priority audience."""
-    con = duckdb.connect()
+    """Evaluate every rule in the sandbox, then place each customer in its highest-priority audience."""
+    con = sandboxed_connection()
     con.register("customers", table)
     eligible = {}
-    for rule in rules.audience:
-        try:
-            ids = con.execute(f"SELECT customer_id FROM customers WHERE {rule.when}").df()["customer_id"]
-        except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            raise ValueError(f"audience '{rule.name}': its condition cannot be evaluated: {message}") from exc
-        eligible[rule.name] = set(ids.astype(str))
-    con.close()
+    try:
+        for rule in rules.audience:
+            try:
+                ids = con.execute(checked_statement(rule.when, con)).df()["customer_id"]
+            except ValueError as exc:
+                raise ValueError(f"audience '{rule.name}': {exc}") from exc
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0]
+                raise ValueError(f"audience '{rule.name}': its condition cannot be evaluated: {message}") from exc
+            eligible[rule.name] = set(ids.astype(str))
+    finally:
+        con.close()
 
     rows, placed = [], set()
     for rule in rules.audience:

@@ -39,6 +39,7 @@ def demo(
     baselines on what happened in 1998-01-01..06-30, score every customer as of 1998-06-30, write
     campaign audiences, and leave the scoring service running with a sample request answered.
     """
+    from serving.insight.report import Inputs
     from training.runner import evaluate_champions, run_training
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
@@ -59,9 +60,13 @@ def demo(
     _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out)
     out.rule("5. audiences: campaign lists from the scores")
     _audiences(scores, workdir / "audiences", rules=None, features=None, console=out)
+    out.rule("6. insight report: one page for the people who act on it")
+    inputs = Inputs(scores=scores, audiences=workdir / "audiences", ingest_report=workdir / "transactions")
+    report = _insight_report(inputs, workdir / "insight_report.html")
+    out.print(f"insight report: {report.resolve()}")
     out.print("MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db")
     if serve:
-        out.rule(f"6. serve: the scoring API on port {port}")
+        out.rule(f"7. serve: the scoring API on port {port}")
         _demo_service(port, workdir / "service.log", out)
 
 
@@ -117,6 +122,51 @@ def audiences(
     _audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False))
 
 
+@app.command("insight-report")
+def insight_report(
+    scores: Annotated[Path, typer.Option(help="Scores written by `insight score`.")],
+    out: Annotated[Path, typer.Option("--out", help="The HTML page to write (replaced atomically).")],
+    features: Annotated[
+        Path | None, typer.Option(help="Feature table of the same cutoff; default: the saved snapshot.")
+    ] = None,
+    previous_scores: Annotated[
+        Path | None, typer.Option(help="The previous scoring, to count moves between segments.")
+    ] = None,
+    audiences: Annotated[Path | None, typer.Option(help="Directory written by `insight audiences`.")] = None,
+    campaigns: Annotated[bool, typer.Option(help="Show the stored campaigns and their measured lift.")] = False,
+    campaign_store: Annotated[
+        Path | None, typer.Option(help="Campaign store (implies --campaigns); default INSIGHT_CAMPAIGNS or "
+                                  "runs/campaigns.db.")
+    ] = None,
+    ingest_report: Annotated[
+        Path | None, typer.Option(help="Directory written by `insight ingest`, for the data-quality section.")
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(help="The models' horizon; default: read from the registered champions.")
+    ] = None,
+    currency: Annotated[str, typer.Option(help="Currency sign written before amounts.")] = "$",
+) -> None:
+    """One self-contained HTML page on a scored base for the people who act on it: the base at a
+    glance, segments, who matters most, risk x value, when they will buy, audiences and campaigns,
+    channels, data quality and drift."""
+    from serving.insight.report import Inputs
+
+    inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
+                    campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
+                    horizon_days=horizon_days)
+    written = _insight_report(inputs, out, currency)
+    Console(soft_wrap=True, highlight=False).print(f"written: {written} ({written.stat().st_size / 1e6:.1f} MB)")
+
+
+def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
+    from serving.insight.report import write_insight_report
+
+    try:
+        return write_insight_report(inputs, out, currency=currency)
+    except (ValueError, FileNotFoundError, LookupError) as exc:
+        fail(str(exc))
+
+
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
            console: Console) -> None:
     from serving.batch import run_batch
@@ -165,25 +215,12 @@ class ChunkProgress:
 
 
 def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console) -> None:
-    import pandas as pd
-
-    from features.pipeline import load_snapshot
-    from serving.audiences import assign, customer_table, load_rules, require_scores, write_audiences
-    from serving.staging import output_format
-    from training.config import snapshot_root
+    from serving.audiences import assign, load_rules, write_audiences
+    from serving.scored_base import scored_base
 
     try:
         rule_set = load_rules(rules)
-        table = pd.read_csv(scores) if output_format(scores) == "csv" else pd.read_parquet(scores)
-        require_scores(table, scores)
-        if features is not None:
-            extra = pd.read_parquet(features)
-        else:
-            as_of = pd.to_datetime(table["as_of"]).dt.date.unique()
-            if len(as_of) != 1:
-                raise ValueError(f"{scores}: expected one as_of, found {len(as_of)}; give --features")
-            extra = load_snapshot(snapshot_root(), as_of[0])
-        table = customer_table(table, extra)
+        table = scored_base(scores, features)
         result = assign(table, rule_set)
         write_audiences(result, table, out)
     except (ValueError, FileNotFoundError) as exc:

@@ -34,11 +34,15 @@ def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
 
 
 def answer(ids: list[str], scores: Mapping[str, Scores], statuses: Mapping[str, str], serving: ServingSet,
-           as_of: dt.date, missing: str = "unknown_customer") -> ScoreResponse:
+           as_of: dt.date, missing: str = "unknown_customer", keys: list[str] | None = None,
+           lines_after_as_of: int = 0) -> ScoreResponse:
     """One entry per requested id, in request order, with its status from `statuses` (`missing`
-    for ids not in it) and its scores when it has them."""
-    customers = [CustomerScore(customer_id=i, status=statuses.get(i, missing), scores=scores.get(i)) for i in ids]
-    return ScoreResponse(as_of=as_of, model_versions=serving.versions, customers=customers)
+    for ids not in it) and its scores when it has them; `keys` (default: the ids) are what
+    `scores` and `statuses` are keyed by."""
+    customers = [CustomerScore(customer_id=i, status=statuses.get(key, missing), scores=scores.get(key))
+                 for i, key in zip(ids, keys or ids, strict=True)]
+    return ScoreResponse(as_of=as_of, model_versions=serving.versions, customers=customers,
+                         lines_after_as_of=lines_after_as_of)
 
 
 def score_ids(serving: ServingSet, ids: list[str]) -> ScoreResponse:
@@ -46,23 +50,31 @@ def score_ids(serving: ServingSet, ids: list[str]) -> ScoreResponse:
     return answer(ids, serving.scores, serving.statuses, serving, serving.as_of)
 
 
-def history_frame(customers: list[CustomerHistory]) -> pd.DataFrame:
-    """The customers' transactions as a canonical transaction frame."""
-    rows = [{"customer_id": customer.customer_id, **line.model_dump()}
-            for customer in customers for line in customer.transactions]
+def history_frame(customers: list[CustomerHistory], keys: list[str] | None = None) -> pd.DataFrame:
+    """The customers' transactions as a canonical transaction frame, each under its key in `keys`
+    (default: its customer_id)."""
+    keys = keys or [customer.customer_id for customer in customers]
+    rows = [{"customer_id": key, **line.model_dump()}
+            for key, customer in zip(keys, customers, strict=True) for line in customer.transactions]
     return pd.DataFrame(rows)
 
 
 def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
     """Scores computed from raw transactions as of `as_of`, with the models' stored baselines.
 
-    A customer whose lines are all returns has no order to build features from: status no_orders.
+    Each entry is scored from its own lines (keyed by its position, so an id sent twice is two
+    histories); lines after `as_of` are left out, as in batch scoring, and counted. A customer
+    without a purchase on or before `as_of` has no order to build features from: status no_orders.
     """
     models = serving.models
-    features = build_scoring_frame(history_frame(customers), as_of, models.horizon_days, channels=models.channels)
+    keys = [str(position) for position in range(len(customers))]
+    features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
+                                   channels=models.channels)
     scored = score(models, with_baselines_of(models, features)) if not features.empty else None
     scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
-    return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, "no_orders")
+    after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)
+    return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, "no_orders",
+                  keys=keys, lines_after_as_of=after)
 
 
 def _number(value: float) -> float | None:

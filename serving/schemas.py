@@ -1,13 +1,15 @@
 """Request and response bodies of the scoring API, as pydantic models (they are the OpenAPI schema).
 
-Every request model forbids unknown fields and hides input values in its error messages, so a
-rejected request is answered field by field and no customer data reaches the server log.
+Every request model forbids unknown fields, takes JSON types strictly (a quantity of "3" or true is
+refused, as the schema says) and hides input values in its error messages, so a rejected request
+is answered field by field and no customer data reaches the server log. Every rule a request is
+checked against is written in the schema too (`serving.openapi` adds the configured size limits),
+so a request the document allows is answered and one it forbids is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -17,7 +19,18 @@ Text = Annotated[str, StringConstraints(max_length=256)]
 
 MAX_AMOUNT = 1e9
 MAX_QUANTITY = 1e6
-_REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+YEARS = r"^(19[0-9]{2}|2[01][0-9]{2})-"
+"""Dates and timestamps are written with a year in FIRST_YEAR..LAST_YEAR: the pattern the schema
+gives them, so the feature windows around a cutoff never leave the calendar."""
+_REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True, strict=True)
+
+
+def within_years(value: dt.date) -> dt.date:
+    """`value` if its year (as written, before any time zone conversion) is in the supported range."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
 
 
 class ScoreRequest(BaseModel):
@@ -39,29 +52,26 @@ class ExplainRequest(ScoreRequest):
 class Transaction(BaseModel):
     """One order line of a customer, in the canonical transaction fields (see README)."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(**_REQUEST, json_schema_extra={
+        "anyOf": [{"properties": {"quantity": {"minimum": 0}}}, {"properties": {"amount": {"maximum": 0}}}]})
 
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    timestamp: dt.datetime = Field(description="When the order was placed; ISO 8601, UTC when no offset is given.")
-    amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT,
+    timestamp: dt.datetime = Field(
+        description=f"When the order was placed; ISO 8601, UTC when no offset is given; a year in "
+        f"{FIRST_YEAR}..{LAST_YEAR}.", json_schema_extra={"pattern": YEARS})
+    amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False,
                           description="Line value in currency units; negative for returns and refunds.")
-    quantity: float | None = Field(None, ge=-MAX_QUANTITY, le=MAX_QUANTITY,
+    quantity: float | None = Field(None, ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False,
                                    description="Units; negative only on a return (amount <= 0).")
     product_id: Text | None = None
     category: Text | None = None
     channel: Text | None = None
     region: Text | None = None
 
-    @field_validator("amount", "quantity")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
-
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
+        within_years(value)
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
@@ -74,7 +84,8 @@ class Transaction(BaseModel):
 
 
 class CustomerHistory(BaseModel):
-    """A customer given by its raw transactions instead of an id in the snapshot."""
+    """A customer given by its raw transactions instead of an id in the snapshot; scored from these
+    transactions alone (an id sent twice is two histories, answered one by one)."""
 
     model_config = _REQUEST
 
@@ -90,24 +101,16 @@ class HistoryRequest(BaseModel):
     customers: list[CustomerHistory] = Field(min_length=1)
     as_of: dt.date = Field(
         default_factory=lambda: dt.datetime.now(dt.UTC).date(),
-        description="Cutoff of the features (a whole UTC day); default: today (UTC). Transactions after it "
-        "are refused.",
+        description=f"Cutoff of the features (a whole UTC day), a year in {FIRST_YEAR}..{LAST_YEAR}; default: "
+        "today (UTC). Transactions after it are left out of the features, as in batch scoring; the "
+        "answer counts them in lines_after_as_of.",
+        json_schema_extra={"pattern": YEARS},
     )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> HistoryRequest:
-        seen: set[str] = set()
-        for i, customer in enumerate(self.customers):
-            if customer.customer_id in seen:
-                raise ValueError(f"customers[{i}].customer_id repeats an earlier customer; send each customer once")
-            seen.add(customer.customer_id)
-            for j, line in enumerate(customer.transactions):
-                if line.timestamp.date() > self.as_of:
-                    raise ValueError(
-                        f"customers[{i}].transactions[{j}].timestamp is after as_of {self.as_of}; "
-                        "drop it or move as_of"
-                    )
-        return self
+    @field_validator("as_of")
+    @classmethod
+    def _supported(cls, value: dt.date) -> dt.date:
+        return within_years(value)
 
 
 class Scores(BaseModel):
@@ -140,6 +143,8 @@ class ScoreResponse(BaseModel):
     as_of: dt.date = Field(description="Cutoff of the features used.")
     model_versions: dict[str, str] = Field(description="Registered model name -> version.")
     customers: list[CustomerScore]
+    lines_after_as_of: int = Field(0, ge=0, description="/score_history: transaction lines dated after as_of, "
+                                   "left out of the features; 0 for /score.")
 
 
 class Reason(BaseModel):

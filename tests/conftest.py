@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to real data (skipping cleanly when absent)."""
+"""Shared fixtures: paths to real data (skipping cleanly when absent), and the scoring service over a
+small trained workspace (started once per session, shared by tests/serving and tests/reliability)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,19 @@ def online_retail_i_path() -> Path:
     if not ONLINE_RETAIL_I.exists():
         pytest.skip(f"{ONLINE_RETAIL_I} is not present")
     return ONLINE_RETAIL_I
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory):
+    """A small trained workspace (simulated base, registered champions, a snapshot); see tests/workspace.py."""
+    from workspace import build_workspace
+
+    return build_workspace(tmp_path_factory.mktemp("serving"))
+
+
+@pytest.fixture(scope="session")
+def service(workspace):
+    """The real scoring service over `workspace`, started once per session for the serving and fault suites."""
+    from service_process import start_service
+
+    yield from start_service(workspace, "service")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -87,6 +88,66 @@ def evaluate(
     if not result.from_one_run:
         out.print("the champions come from different training runs: "
                   + ", ".join(f"{task} v{version}" for task, version in result.versions.items()))
+
+
+@app.command()
+def monitor(
+    transactions: Annotated[Path, typer.Option(help="Transactions covering the horizon after --as-of.")],
+    as_of: Annotated[dt.datetime, typer.Option("--as-of", help="The past cutoff the champions score as of.")],
+    engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON here.")] = None,
+) -> None:
+    """Did the predictions come true? Realised churn, orders and spend by score decile and segment
+    against the champions' predictions as of --as-of, the share of next-period buyers captured by
+    the top 10/20/30 %, logged to MLflow beside the training run; warns when quality fell well
+    below the training validation."""
+    from training.champions import load_champions
+    from training.monitor import monitor as monitoring, realised_frame
+    from training.monitor_tracking import log_monitoring, training_run_of, validation_metrics
+    from training.tracking import configure as configure_tracking
+
+    try:
+        champions = load_champions()
+        frame = realised_frame(transactions, champions, as_of.date(), engine=engine)
+    except (ValueError, FileNotFoundError, LookupError) as exc:
+        fail(str(exc))
+    client = configure_tracking()
+    run_id = training_run_of(champions, client)
+    result = monitoring(frame, as_of.date(), champions.models.horizon_days, validation_metrics(run_id, client))
+    title = f"{result.as_of} + {result.horizon_days} days (to {result.window_end}), {result.customers:,} customers"
+    out.print(frame_table(result.deciles, f"by decile of predicted purchase likelihood (1 = most likely): {title}"))
+    out.print(frame_table(result.segments, "by segment"))
+    out.print(frame_table(result.captured, "next-period buyers (ranked by churn) and spend (ranked by CLV) "
+                                          "captured by the top of the ranking"))
+    out.print("realised: " + ", ".join(f"{k} {v:.3f}" for k, v in result.quality.items()))
+    for line in result.warnings:
+        Console(stderr=True, soft_wrap=True, highlight=False).print(f"[yellow]warning:[/] {line}")
+    monitor_run = log_monitoring(result, champions, run_id, client)
+    if json_out is not None:
+        from features.atomic import atomic_file
+
+        payload = {"as_of": str(result.as_of), "horizon_days": result.horizon_days, "customers": result.customers,
+                   "deciles": result.deciles.to_dict(orient="records"),
+                   "segments": result.segments.to_dict(orient="records"),
+                   "captured": result.captured.to_dict(orient="records"), "quality": result.quality,
+                   "warnings": result.warnings, "training_run_id": run_id, "mlflow_run_id": monitor_run}
+        with atomic_file(json_out) as tmp:
+            tmp.write_text(json.dumps(payload, indent=2, default=float))
+    out.print(f"MLflow run {monitor_run}, beside training run {run_id} (`insight report {run_id}` shows it)")
+
+
+def frame_table(frame, title: str) -> Table:
+    """A rich table of a small data frame: numbers right-aligned, floats to 3 decimals."""
+    table = Table(title=title)
+    cells = [[f"{v:.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
+              for v in row] for row in frame.itertuples(index=False)]
+    for i, column in enumerate(frame.columns):
+        width = max([len(str(column)), *(len(row[i]) for row in cells)])
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right",
+                         no_wrap=True, min_width=width)
+    for row in cells:
+        table.add_row(*row)
+    return table
 
 
 @app.command()

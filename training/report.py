@@ -13,6 +13,23 @@ from features.atomic import atomic_file
 from training.tracking import configure
 
 
+def _monitoring_section(client: MlflowClient, run_id: str) -> list[str]:
+    """"Did the predictions come true?": the newest monitoring run of this training run, if any."""
+    from training.monitor_tracking import monitoring_runs
+
+    runs = monitoring_runs(run_id, client)
+    if not runs:
+        return ["<h2>Did the predictions come true?</h2><p>not monitored yet: run "
+                "<code>insight monitor --transactions DIR --as-of DATE</code> once the horizon has passed</p>"]
+    newest = runs[0]
+    text = Path(mlflow.artifacts.download_artifacts(run_id=newest.info.run_id, artifact_path="monitor/monitor.txt"))
+    warnings = newest.data.tags.get("warnings", "none")
+    return ["<h2>Did the predictions come true?</h2>",
+            f"<p>monitoring run <code>{html.escape(newest.info.run_id)}</code> "
+            f"({len(runs)} in all); warnings: {html.escape(warnings)}</p>",
+            f"<pre>{html.escape(text.read_text())}</pre>"]
+
+
 def write_report(run_id: str, out: Path) -> Path:
     """Render run `run_id` as one HTML file with its plots embedded; returns the path."""
     client: MlflowClient = configure()
@@ -40,7 +57,9 @@ def write_report(run_id: str, out: Path) -> Path:
         "</ul><h2>Parameters</h2><table>",
         *(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
           for k, v in sorted(run.data.params.items())),
-        "</table><h2>Plots</h2>",
+        "</table>",
+        *_monitoring_section(client, run_id),
+        "<h2>Plots</h2>",
         *(f"<img alt='{html.escape(p.stem)}' src='data:image/png;base64,"
           f"{base64.b64encode(p.read_bytes()).decode()}'>" for p in images),
         "</body></html>",

@@ -2,11 +2,12 @@
 
 One Ibis definition runs on DuckDB (default) or Spark; pandas only at the edges. Feature
 definitions live in the module docstrings of rfm, gaps, windows, basket, seasonality, channels and
-btyd, and in docs/features.md.
+btyd, engagement (from events), and in docs/features.md.
 """
 
 from features.pipeline.btyd import FEATURES as BTYD_COLUMNS
 from features.pipeline.build import (
+    ENGAGEMENT_COLUMNS,
     FEATURE_COLUMNS,
     FEATURE_SCHEMA_VERSION,
     build_btyd_summary,
@@ -32,6 +33,7 @@ from features.pipeline.training_frame import (
 __all__ = [
     "BTYD_COLUMNS",
     "CALENDAR_COLUMNS",
+    "ENGAGEMENT_COLUMNS",
     "FEATURE_COLUMNS",
     "FEATURE_SCHEMA_VERSION",
     "LABEL_COLUMNS",
