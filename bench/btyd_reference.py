@@ -1,12 +1,17 @@
 """Benchmark: the BTYD estimators against lifetimes' fitters on the CDNOW sample and master log.
 
-    .venv/bin/python bench/btyd_reference.py
+    .venv/bin/python bench/btyd_reference.py            # fits against lifetimes, then the churn scores
 
 The usual way of fitting lifetimes: every line's customer-day is a purchase event (whatever its
 value), recency and T in weeks; the sample to 1997-09-30 (39 weeks, Fader, Hardie & Lee 2005),
 the master log to 1997-12-31 (`insight demo`'s cutoff). lifetimes is fitted on the distinct
 (frequency, recency, T) rows with their customer counts as weights. Both maxima are measured with
 lifetimes' own likelihood code. Prints one table row per model and data set.
+
+Then the churn ranking on CDNOW as of 1997-12-31 with 182 days (bench/models.py's case), for each
+score a BTYD model offers (P(no purchase in the horizon), P(alive), expected purchases), on the
+project's holdout (customers with a paid order, paid purchase days) and on the reference's (every
+customer, every line's day a purchase event).
 """
 
 from __future__ import annotations
@@ -81,6 +86,43 @@ def compare(name: str, s: pd.DataFrame) -> list[tuple]:
     return out
 
 
+def churn_scores() -> list[tuple[str, str, str, int, float]]:
+    """(population, model, score, customers, ROC-AUC) on CDNOW 1997-12-31 + 182 days."""
+    import tempfile
+
+    from sklearn.metrics import roc_auc_score
+
+    from features.ingest import ingest, load_mapping
+    from features.pipeline import build_features, build_labels
+    from training.baselines import Baselines
+
+    as_of, horizon = pd.Timestamp("1997-12-31"), 182
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), Path(tmp) / "cdnow").transactions_path
+        frame = build_features(path, as_of.date()).merge(build_labels(path, as_of.date(), horizon), on="customer_id")
+    churned = frame["label_churned"].to_numpy()
+    baselines = Baselines(horizon).fit(frame).transform(frame)
+    for model in ("bgnbd", "pnbd"):
+        for label, column, sign in (("P(no purchase)", "p_purchase", -1), ("P(alive)", "p_alive", -1),
+                                    ("expected purchases", "expected_orders", -1)):
+            out.append(("paid orders (project)", model, label, len(frame),
+                        roc_auc_score(churned, sign * baselines[f"{model}_{column}"])))
+    everyone = summary("master")
+    raw = pd.read_csv(cdnow_master_path(), sep=r"\s+", header=0, names=DATA["master"][1], dtype={"customer_id": str})
+    raw["date"] = pd.to_datetime(raw["date"].astype(str), format="%Y%m%d")
+    window = raw[(raw["date"] > as_of) & (raw["date"] <= as_of + pd.Timedelta(days=horizon)) & (raw["dollars"] > 0)]
+    bought = everyone.index.isin(window["customer_id"])
+    x, t_x, T = (everyone[c].to_numpy() for c in ("frequency", "recency", "T"))
+    for label, model in (("bgnbd", BetaGeoModel().fit(x, t_x, T)), ("pnbd", ParetoNBDModel().fit(x, t_x, T))):
+        t = horizon / 7
+        for name, score in (("P(no purchase)", -model.probability_of_purchase(x, t_x, T, t=t)),
+                            ("P(alive)", -model.probability_alive(x, t_x, T)),
+                            ("expected purchases", -model.expected_purchases(x, t_x, T, t=t))):
+            out.append(("every customer (reference)", label, name, len(everyone), roc_auc_score(~bought, score)))
+    return out
+
+
 def main() -> None:
     print("| data | model | ours | lifetimes | max param diff | log-lik ours | log-lik lifetimes | fit s (ours / lifetimes) |")
     print("|---|---|---|---|---:|---:|---:|---:|")
@@ -90,6 +132,9 @@ def main() -> None:
             fmt = lambda p: ", ".join(f"{k} {v:.4f}" for k, v in p.items())  # noqa: E731
             print(f"| {data} | {label} | {fmt(ours)} | {fmt(theirs)} | {diff:.1e} | {ll_ours:.4f} | {ll_theirs:.4f} "
                   f"| {ours_s:.1f} / {theirs_s:.1f} |")
+    print("\n| holdout | model | churn score | customers | ROC-AUC |\n|---|---|---|---:|---:|")
+    for population, model, label, customers, auc in churn_scores():
+        print(f"| {population} | {model} | {label} | {customers:,} | {auc:.4f} |")
 
 
 if __name__ == "__main__":
