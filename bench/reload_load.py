@@ -8,7 +8,7 @@ demo` trains them, the snapshot of 1998-06-30; `--workdir` shares one training b
 second version of the churn champion is registered from the same run, and between two reloads
 the `champion` alias moves from one to the other, so every reload swaps a model set. Then
 `--clients` closed-loop clients run for `--seconds`: `--history-clients` of them send
-POST /score_history with one CDNOW customer's lines up to the snapshot date, the others
+POST /score_history with one buyer's lines up to the snapshot date, the others
 POST /score with one snapshot id, while one more client calls POST /reload again as soon as the
 previous reload answered. A failed request is any answer that is not a correct 200: for /score
 and /score_history one `ok` entry per customer, for /reload `reloaded: true` with no error.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -38,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package, not
 from mlflow import MlflowClient  # noqa: E402
 
 from features.pipeline import load_latest_snapshot  # noqa: E402
+from training.bases import Base  # noqa: E402
+from training.champions import CHAMPION, current_set, record_set  # noqa: E402
 from features.schema import TRANSACTIONS_FILE  # noqa: E402
 from serving.local_service import free_port, launch, stop, wait_ready  # noqa: E402
-from serving_workspace import (  # noqa: E402
-    API_KEY, SNAPSHOT_AS_OF, build_workspace, inside, service_env, workspace_env)
+from serving_workspace import API_KEY, build_workspace, inside, service_env, workspace_env  # noqa: E402
 
 RELOAD_TIMEOUT_S = 300
 
@@ -63,16 +65,16 @@ class Route:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
 
 
-def snapshot_ids(root: Path) -> list[str]:
-    """Customer ids of the served snapshot whose status is scored (their /score answer is `ok`)."""
-    frame, _ = load_latest_snapshot(root / "snapshots")
-    return frame.index[frame["status"].eq("scored").to_numpy()].astype(str).tolist()
+def snapshot_ids(root: Path) -> tuple[list[str], dt.date]:
+    """The served snapshot's cutoff and its customers whose status is scored (answered `ok`)."""
+    frame, as_of = load_latest_snapshot(root / "snapshots")
+    return frame.index[frame["status"].eq("scored").to_numpy()].astype(str).tolist(), as_of
 
 
-def history_bodies(root: Path, count: int, seed: int) -> list[tuple[bytes, int]]:
-    """`count` /score_history bodies, each one random buyer's CDNOW lines up to the snapshot date."""
+def history_bodies(root: Path, as_of: dt.date, count: int, seed: int) -> list[tuple[bytes, int]]:
+    """`count` /score_history bodies, each one random buyer's lines up to `as_of`."""
     lines = pd.read_parquet(root / "transactions" / TRANSACTIONS_FILE)
-    lines = lines[lines["timestamp"] < pd.Timestamp(SNAPSHOT_AS_OF, tz="UTC") + pd.Timedelta(days=1)]
+    lines = lines[lines["timestamp"] < pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)]
     buyers = sorted(lines.loc[lines["amount"] > 0, "customer_id"].astype(str).unique())
     by_customer = dict(tuple(lines.groupby(lines["customer_id"].astype(str))))
     rng = random.Random(seed)
@@ -81,7 +83,7 @@ def history_bodies(root: Path, count: int, seed: int) -> list[tuple[bytes, int]]
         transactions = [{"order_id": str(r.order_id), "timestamp": r.timestamp.isoformat(), "amount": float(r.amount),
                          **({} if pd.isna(r.quantity) else {"quantity": float(r.quantity)})}
                         for r in by_customer[customer].itertuples()]
-        body = {"as_of": SNAPSHOT_AS_OF.isoformat(), "customers": [{"customer_id": customer, "transactions": transactions}]}
+        body = {"as_of": as_of.isoformat(), "customers": [{"customer_id": customer, "transactions": transactions}]}
         bodies.append((json.dumps(body).encode(), 1))
     return bodies
 
@@ -94,6 +96,13 @@ def second_champion() -> tuple[str, str]:
     return str(champion.version), str(twin.version)
 
 
+def promote_churn(client: MlflowClient, version: str) -> None:
+    """Record a champion set with `version` as the churn model (the others kept), as a promotion does."""
+    current = current_set(client, Base())
+    record_set(client, Base(), {**current.versions, "churn": version}, alias=CHAMPION, run_id=None,
+               source=client.get_model_version(VERSION_OF, version).source, reason="bench: alternate churn versions")
+
+
 async def reload_loop(session: aiohttp.ClientSession, url: str, versions: tuple[str, str], until: float,
                       route: Route) -> None:
     """POST /reload back to back until `until`, moving the churn champion alias before each call."""
@@ -101,7 +110,7 @@ async def reload_loop(session: aiohttp.ClientSession, url: str, versions: tuple[
     n = 0
     while time.perf_counter() < until:
         n += 1
-        await asyncio.to_thread(client.set_registered_model_alias, VERSION_OF, "champion", versions[n % 2])
+        await asyncio.to_thread(promote_churn, client, versions[n % 2])
         began = time.perf_counter()
         try:
             async with session.post(url, data=b"{}", timeout=aiohttp.ClientTimeout(total=RELOAD_TIMEOUT_S)) as answer:
@@ -136,10 +145,11 @@ async def drive(url: str, score: list[tuple[bytes, int]], histories: list[tuple[
         return time.perf_counter() - began
 
 
-def report(routes: list[Route], seconds: float, seen: Counter, versions: tuple[str, str], load: tuple[str, str]) -> None:
+def report(routes: list[Route], seconds: float, seen: Counter, versions: tuple[str, str], snapshot: str,
+           load: tuple[str, str]) -> None:
     print(f"\n{sum(r.clients for r in routes[:2])} clients and a back-to-back POST /reload for {seconds:.0f} s on "
-          f"loopback, CDNOW snapshot of {SNAPSHOT_AS_OF}, {os.cpu_count()} cores; load average (1/5/15 min) "
-          f"{load[0]} at the start, {load[1]} at the end\n")
+          f"loopback, {snapshot}, {os.cpu_count()} cores; load average (1/5/15 min) {load[0]} at the start, "
+          f"{load[1]} at the end\n")
     print("| route | clients | requests | failed | p50 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in routes:
@@ -160,9 +170,9 @@ def run(root: Path, seconds: float, clients: int, history_clients: int, seed: in
     os.environ.update(workspace_env(root))
     build_workspace(root)
     rng = random.Random(seed)
-    ids = snapshot_ids(root)
+    ids, as_of = snapshot_ids(root)
     score = [(json.dumps({"customer_ids": [rng.choice(ids)]}).encode(), 1) for _ in range(2000)]
-    histories = history_bodies(root, 200, seed)
+    histories = history_bodies(root, as_of, 200, seed)
     with inside(root):
         versions = second_champion()
     routes = [Route("POST /score (1 id)", clients - history_clients),
@@ -177,7 +187,7 @@ def run(root: Path, seconds: float, clients: int, history_clients: int, seed: in
             wall = asyncio.run(drive(service.url, score, histories, routes, versions, seconds, seen))
     finally:
         stop(service)
-    report(routes, wall, seen, versions, (start, load_line()))
+    report(routes, wall, seen, versions, f"snapshot of {as_of} ({len(ids):,} scored customers)", (start, load_line()))
 
 
 def main() -> None:

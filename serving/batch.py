@@ -22,8 +22,8 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import save_snapshot
+from training.bases import Base
 from training.champions import Champions, load_champions
-from training.config import snapshot_root
 from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score, scoring_frame
 from serving.staging import Staging, output_format
@@ -60,27 +60,29 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    base: Base | None = None,
 ) -> BatchResult:
     """Score every customer with an accepted line on or before `as_of` and publish `out` atomically.
 
     Each gets exactly one row with its `status` (see `features.pipeline.orders.STATUSES`).
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
-    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
+    `base` names the customer base whose champions score (default: `champions.base`, else `default`);
+    `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
         raise ValueError("chunk_customers must be at least 1")
     began = time.perf_counter()
     parquet_source(transactions)
-    champions = champions or load_champions()
+    champions = champions or load_champions(base=base)
     models = champions.models
     frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
     for feature, value in drifted(drift, drift_threshold).items():
         log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
-    save_snapshot(frame, as_of, snapshots or snapshot_root())
+    save_snapshot(frame, as_of, snapshots or champions.base.snapshot_root())
 
     versions = json.dumps(champions.versions_by_name, sort_keys=True)
     bounds = list(range(0, len(frame), chunk_customers)) or [0]
@@ -100,7 +102,8 @@ def run_batch(
 
     summary = summarize(Path(out), fmt)
     summary.update({
-        "as_of": as_of.isoformat(), "engine": engine, "model_versions": champions.versions_by_name,
+        "as_of": as_of.isoformat(), "base": champions.base.name, "engine": engine,
+        "model_versions": champions.versions_by_name,
         "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
         "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
     })

@@ -17,7 +17,6 @@ from features.pipeline import list_snapshots, load_latest_snapshot, snapshot_pat
 from serving.settings import BENTO_MODEL_NAME
 from serving.state import ServingSet, prepare
 from training.champions import Champions, load_champions
-from training.config import snapshot_root
 from training.packaging import BUNDLE_FILE, load_bundle, save_bundle
 
 
@@ -53,10 +52,13 @@ def build_bento(bentofile: Path) -> tuple[bentoml.Tag, bentoml.Tag]:
 
     Returns (model tag, Bento tag). The Bento carries the model, so it serves without MLflow.
     """
-    root = snapshot_root()
+    from serving.sources import serving_base
+
+    champions = load_champions(base=serving_base())
+    root = champions.base.snapshot_root()
     cutoffs = list_snapshots(root)
     if not cutoffs:
         raise FileNotFoundError(f"no feature snapshot under '{root}'; run `insight score` first")
-    model_tag = save_to_bento_store(load_champions(), snapshot_path(root, cutoffs[-1]), cutoffs[-1])
+    model_tag = save_to_bento_store(champions, snapshot_path(root, cutoffs[-1]), cutoffs[-1])
     bento = bentoml.bentos.build_bentofile(str(bentofile), build_ctx=str(bentofile.resolve().parent))
     return model_tag, bento.tag

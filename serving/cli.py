@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -19,11 +20,12 @@ import serving.serve_cli  # noqa: F401  (registers `insight serve`)
 from features.cli import app, fail
 from features.datasets import cdnow_master_path
 from features.ingest import ingest, load_mapping
-from training.cli import validation_table
+from training.cli import BaseOption, print_registrations, train_with_progress, validation_table
 
 __all__ = ["app"]
 
 log = logging.getLogger("insight.score")
+DEMO_BASE = "cdnow"
 
 
 @app.command()
@@ -40,26 +42,30 @@ def demo(
     campaign audiences, and leave the scoring service running with a sample request answered.
     """
     from serving.insight.report import Inputs
-    from training.runner import evaluate_champions, run_training
+    from training.bases import Base
+    from training.runner import evaluate_champions
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
     as_of, horizon, scored_at = date(1997, 12, 31), 182, date(1998, 6, 30)
+    base = Base(DEMO_BASE)
     out.rule("1. ingest: CDNOW master log -> canonical transactions")
     result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / "transactions")
     out.print(result.summary)
     transactions = result.transactions_path
     out.rule(f"2. train: segments, churn, next purchase, CLV as of {as_of}, {horizon}-day horizon")
-    run = run_training(transactions, as_of=as_of, horizon_days=horizon, tune_trials=tune_trials)
+    run = train_with_progress(out, transactions, as_of=as_of, horizon_days=horizon, tune_trials=tune_trials,
+                              base=base)
     out.print(f"validation: {run.outcome.scheme_description}")
-    for reg in run.registrations:
-        out.print(f"{reg.name} v{reg.version} -> {reg.alias}: {reg.reason}")
+    print_registrations(out, run)
     out.rule("3. evaluate: champions vs baselines on 1998-01-01 .. 1998-06-30 (what really happened)")
-    out.print(validation_table(evaluate_champions(transactions, as_of=as_of).labelled(), "holdout after 1997-12-31"))
+    out.print(validation_table(evaluate_champions(transactions, as_of=as_of, base=base).labelled(),
+                               "holdout after 1997-12-31"))
     out.rule(f"4. score: every customer as of {scored_at}")
     scores = workdir / "scores.parquet"
-    _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out)
+    _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out,
+           base=base)
     out.rule("5. audiences: campaign lists from the scores")
-    _audiences(scores, workdir / "audiences", rules=None, features=None, console=out)
+    _audiences(scores, workdir / "audiences", rules=None, features=None, console=out, base=base)
     out.rule("6. insight report: one page for the people who act on it")
     inputs = Inputs(scores=scores, audiences=workdir / "audiences", ingest_report=workdir / "transactions")
     report = _insight_report(inputs, workdir / "insight_report.html")
@@ -67,14 +73,14 @@ def demo(
     out.print("MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db")
     if serve:
         out.rule(f"7. serve: the scoring API on port {port}")
-        _demo_service(port, workdir / "service.log", out)
+        _demo_service(port, workdir / "service.log", out, base)
 
 
-def _demo_service(port: int, log: Path, console: Console) -> None:
+def _demo_service(port: int, log: Path, console: Console, base) -> None:
     from serving.demo_service import curl_command, score_once, start_service
 
     try:
-        service = start_service(port, log)
+        service = start_service(port, log, base.name)
     except RuntimeError as exc:
         console.print(f"[yellow]service not started:[/] {exc}")
         return
@@ -95,6 +101,7 @@ def score(
     ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
+    base: BaseOption = None,
 ) -> None:
     """Score every customer known at --as-of with the champion models; one row per customer.
 
@@ -102,8 +109,14 @@ def score(
     the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
     for the scoring service, features are checked for drift, and the run is logged to MLflow.
     """
+    from training.champions import base_with_champions
+
+    try:
+        customer_base = base_with_champions(base, transactions)
+    except ValueError as exc:
+        fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False))
+           console=Console(soft_wrap=True, highlight=False), base=customer_base)
 
 
 @app.command()
@@ -114,12 +127,20 @@ def audiences(
     features: Annotated[
         Path | None, typer.Option(help="Feature table of the same cutoff; default: the saved snapshot.")
     ] = None,
+    base: BaseOption = None,
 ) -> None:
     """Turn scores into campaign lists: welcome, second purchase, VIP care, win-back, festive
     reminder, satisfaction check and do-not-disturb, each with its count and rule."""
     if not scores.exists():
         fail(f"{scores}: no scores here; run `insight score` first")
-    _audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False))
+    from training.bases import resolve_base
+
+    try:
+        customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
+    except ValueError as exc:
+        fail(str(exc))
+    _audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False),
+               base=customer_base)
 
 
 @app.command("insight-report")
@@ -168,14 +189,14 @@ def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console) -> None:
+           console: Console, base) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
 
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk)
+                               on_chunk=on_chunk, base=base)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
     run_id = log_batch_run(result)
@@ -214,13 +235,14 @@ class ChunkProgress:
             self.progress.stop()
 
 
-def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console) -> None:
+def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console,
+               base=None) -> None:
     from serving.audiences import assign, load_rules, write_audiences
     from serving.scored_base import scored_base
 
     try:
         rule_set = load_rules(rules)
-        table = scored_base(scores, features)
+        table = scored_base(scores, features, base)
         result = assign(table, rule_set)
         write_audiences(result, table, out)
     except (ValueError, FileNotFoundError) as exc:

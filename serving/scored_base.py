@@ -14,7 +14,7 @@ import pandas as pd
 from features.pipeline import load_snapshot
 from serving.audiences import customer_table, require_scores
 from serving.staging import output_format
-from training.config import snapshot_root
+from training.bases import Base, base_of_scores
 
 
 def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -40,11 +40,13 @@ def cutoff(scores: pd.DataFrame, source: str | os.PathLike[str]) -> pd.Timestamp
     return pd.Timestamp(days[0])
 
 
-def scored_base(scores: str | os.PathLike[str], features: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """Scores joined to `features` (a feature table of the same cutoff), by default the saved snapshot."""
+def scored_base(scores: str | os.PathLike[str], features: str | os.PathLike[str] | None = None,
+                base: Base | None = None) -> pd.DataFrame:
+    """Scores joined to `features` (a feature table of the same cutoff), by default the snapshot saved
+    for the scores' customer base (`base`, else the one their `model_versions` name)."""
     table = read_scores(scores)
     if features is not None:
         extra = pd.read_parquet(features)
     else:
-        extra = load_snapshot(snapshot_root(), cutoff(table, scores).date())
+        extra = load_snapshot((base or base_of_scores(table)).snapshot_root(), cutoff(table, scores).date())
     return customer_table(table, extra)

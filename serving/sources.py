@@ -7,6 +7,7 @@ into the BentoML model store by `insight serve --build`; a built Bento sets this
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,14 +15,26 @@ from features.pipeline import load_latest_snapshot
 from serving.bento_store import load_from_bento_store
 from serving.settings import ServingSettings
 from serving.state import ServingSet, prepare
-from training.champions import load_champions
-from training.config import snapshot_root
+from training.bases import Base
+from training.champions import known_bases, load_champions
+from training.tracking import configure
+
+
+def serving_base() -> Base:
+    """The base to serve: INSIGHT_BASE, else the only one with champions in the registry."""
+    if name := os.environ.get("INSIGHT_BASE"):
+        return Base(name)
+    bases = known_bases(configure())
+    if len(bases) > 1:
+        raise LookupError(f"{len(bases)} customer bases have champions ({', '.join(bases)}); choose one with "
+                          "`insight serve --base NAME` (INSIGHT_BASE)")
+    return Base(bases[0]) if bases else Base()
 
 
 def load_from_mlflow(snapshots: Path | None = None) -> ServingSet:
-    """The registry's champions and the newest snapshot of the current feature schema."""
-    champions = load_champions()
-    root = snapshots or snapshot_root()
+    """The base's champion set and the newest snapshot of the current feature schema."""
+    champions = load_champions(base=serving_base())
+    root = snapshots or champions.base.snapshot_root()
     try:
         snapshot, as_of = load_latest_snapshot(root)
     except FileNotFoundError:

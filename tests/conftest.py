@@ -1,15 +1,24 @@
-"""Shared fixtures: paths to real data (skipping cleanly when absent), and the scoring service over a
-small trained workspace (started once per session, shared by tests/serving and tests/reliability)."""
+"""Shared fixtures: paths to real data (skipping cleanly when absent), one small trained base, and
+the scoring service over a small trained workspace (started once per session, shared by
+tests/serving and tests/reliability)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from features.synth import SimulationConfig, simulate
+from training.config import TrainConfig
+from training.job import TrainingOutcome, train
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ONLINE_RETAIL = SHARED_DATA / "online_retail_ii_eu_subset.xlsx"
 ONLINE_RETAIL_I = SHARED_DATA / "online_retail_I.csv.gz"
+SMALL = {"n_estimators": 30, "num_leaves": 15, "min_child_samples": 20}
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +35,29 @@ def online_retail_i_path() -> Path:
     if not ONLINE_RETAIL_I.exists():
         pytest.skip(f"{ONLINE_RETAIL_I} is not present")
     return ONLINE_RETAIL_I
+
+
+@dataclass(frozen=True)
+class TrainedBase:
+    """A small simulated base and one training outcome on it (not logged anywhere)."""
+
+    transactions: pd.DataFrame
+    config: TrainConfig
+    outcome: TrainingOutcome
+
+
+@pytest.fixture(scope="session")
+def trained_base() -> TrainedBase:
+    """1,200 simulated customers trained as of 2023-09-30 (90 days, small LightGBM models), once per
+    session: tests log it into registries of their own instead of training again. Its channels are
+    named as real sources write them (see `named_channels`)."""
+    from named_channels import with_named_channels
+
+    base = with_named_channels(
+        simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions)
+    config = TrainConfig(as_of=dt.date(2023, 9, 30), horizon_days=90, n_cutoffs=3, step_days=45)
+    outcome = train(base[base["timestamp"] < "2023-10-01"], config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL})
+    return TrainedBase(base, config, outcome)
 
 
 @pytest.fixture(scope="session")

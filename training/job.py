@@ -8,6 +8,7 @@ files: tracking wraps this in `training.tracking`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +62,18 @@ class TrainingOutcome:
     scoring_frame: pd.DataFrame | None = None
 
 
-def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, dict[str, Any]]):
+Progress = Callable[[str], None]
+"""Told what each step is as it starts: the progress display, and the fault tests' kill points."""
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, dict[str, Any]],
+                   progress: Progress = _quiet):
     """LightGBM candidates for the three supervised tasks, fitted on `train`."""
+    progress(f"validation fit: churn on {len(train):,} examples")
     churn = ChurnModel(params=params.get("churn"), random_state=config.seed).fit(
         train, train["label_churned"], groups(train)
     )
@@ -74,9 +85,11 @@ def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, d
     return churn, next_purchase, clv
 
 
-def validate_candidates(examples: Examples, config: TrainConfig, params: dict[str, dict[str, Any]]):
+def validate_candidates(examples: Examples, config: TrainConfig, params: dict[str, dict[str, Any]],
+                        progress: Progress = _quiet):
     """Fit on the training examples, score every candidate on the validation examples."""
-    churn, next_purchase, clv = fit_candidates(examples.train, config, params)
+    churn, next_purchase, clv = fit_candidates(examples.train, config, params, progress)
+    progress(f"scoring the candidates on {len(examples.valid):,} validation examples")
     valid = examples.valid
     candidates = candidate_predictions(valid, config.horizon_days)
     candidates["orders"]["gbm"] = next_purchase.expected_orders(valid)
@@ -92,27 +105,32 @@ def validate_candidates(examples: Examples, config: TrainConfig, params: dict[st
 
 
 def train(transactions: Transactions, config: TrainConfig, *, previous: CustomerModels | None = None,
-          params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None) -> TrainingOutcome:
+          params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None,
+          progress: Progress = _quiet) -> TrainingOutcome:
     """Run the whole job. `previous` (the current champions) keeps segment ids stable; `examples`
-    reuses frames already built for this config (e.g. by tuning)."""
+    reuses frames already built for this config (e.g. by tuning); `progress` is told each step."""
     params = params or {}
     examples = examples or build_examples(transactions, config)
-    table, predictions = validate_candidates(examples, config, params)
+    table, predictions = validate_candidates(examples, config, params, progress)
     choices = {
         "orders": best_candidate(table, "orders", COUNT_METHODS),
         "churn": best_candidate(table, "churn", CHURN_METHODS),
         "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
     }
     full = examples.full
+    progress(f"final fit: churn ({choices['churn']}) on {len(full):,} examples")
     churn = ChurnModel(method=choices["churn"], params=params.get("churn"), random_state=config.seed).fit(
         full, full["label_churned"], groups(full)
     )
+    progress(f"final fit: next purchase ({choices['orders']})")
     next_purchase = NextPurchaseModel(
         config.horizon_days, probability_days=config.probability_days, count_method=choices["orders"],
         params=params.get("orders"), random_state=config.seed,
     ).fit(full, full)
+    progress(f"final fit: clv ({choices['clv']})")
     clv = ClvModel(method="gbm" if choices["clv"] == "gbm" else "baseline", params=params.get("clv"),
                    random_state=config.seed).fit(full, full["label_spend"])
+    progress(f"segmenting {len(examples.scoring):,} customers")
     segments = SegmentationModel(random_state=config.seed).fit(
         examples.scoring, previous=previous.segments if previous else None
     )

@@ -10,7 +10,6 @@ import numpy as np
 from mlflow import MlflowClient
 
 from training.champions import Champions
-from training.config import MODEL_NAMES
 from training.monitor import Monitoring
 from training.tracking import configure
 
@@ -19,7 +18,7 @@ MONITOR_JOB = "monitor"
 
 def training_run_of(champions: Champions, client: MlflowClient, task: str = "churn") -> str:
     """The MLflow run that trained `task`'s champion."""
-    return client.get_model_version(MODEL_NAMES[task], champions.versions[task]).run_id
+    return client.get_model_version(champions.base.model_name(task), champions.versions[task]).run_id
 
 
 def validation_metrics(run_id: str, client: MlflowClient) -> dict[str, float]:
@@ -44,7 +43,7 @@ def monitoring_text(result: Monitoring) -> str:
 def log_monitoring(result: Monitoring, champions: Champions, training_run_id: str,
                    client: MlflowClient | None = None) -> str:
     """Log one monitoring run beside the champions' training run; returns its id."""
-    client = client or configure()
+    client = client or configure(champions.base.experiment())
     with mlflow.start_run(run_name=f"monitor as_of={result.as_of} h={result.horizon_days}") as run:
         mlflow.set_tags({"job": MONITOR_JOB, "training_run_id": training_run_id,
                          "model_versions": json.dumps(champions.versions_by_name, sort_keys=True),

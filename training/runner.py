@@ -10,21 +10,16 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
-from training.champions import load_champions
-from training.config import MODEL_NAMES, TrainConfig
+from training.bases import Base
+from training.champions import champion_bundle, load_champions
+from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table, wide
 from training.examples import build_examples
 from training.job import TrainingOutcome, train
 from training.predict import scoring_frame
 from training.tuning import tune_all
-from training.tracking import (
-    _TASK_OF_METRIC,
-    Registration,
-    champion_bundle,
-    configure,
-    data_fingerprint,
-    log_training_run,
-)
+from training.promotion import METRIC_TASK
+from training.tracking import Progress, Registration, configure, data_fingerprint, log_training_run, training_run
 
 
 @dataclass(frozen=True)
@@ -46,18 +41,40 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
-                 engine: str = "duckdb", seed: int = 0) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow, register and promote."""
+                 engine: str = "duckdb", seed: int = 0, base: Base = Base(),
+                 progress: Progress | None = None) -> TrainingRun:
+    """Train on data up to `as_of`, log to MLflow in `base`'s experiment, register and promote.
+
+    The MLflow run is open from the first step, so its duration is the job's; `progress` is told
+    each step as it starts."""
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
                          step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
+    step = progress or (lambda _: None)
+    step("reading transactions")
     data = load_until(transactions, as_of)
-    client = configure()
-    previous, _ = champion_bundle(client, "segments")
-    examples = build_examples(data, config)
-    params = tune_all(examples, config) if tune_trials > 0 else {}
-    outcome = train(data, config, previous=previous, params=params, examples=examples)
-    run_id, registrations = log_training_run(outcome, config, data_fingerprint(data), client)
-    return TrainingRun(run_id, outcome, registrations)
+    client = configure(base.experiment())
+    with training_run(config, base, client) as run:
+        previous, _ = champion_bundle(client, "segments", base)
+        step("building features and labels")
+        examples = build_examples(data, config)
+        params = tune_all(examples, config, progress=step) if tune_trials > 0 else {}
+        outcome = train(data, config, previous=previous, params=params, examples=examples, progress=step)
+        _, registrations = log_training_run(outcome, config, data_fingerprint(data), client, base=base,
+                                                 progress=step)
+    return TrainingRun(run.info.run_id, outcome, registrations)
+
+
+def last_duration(base: Base) -> float | None:
+    """Seconds the base's last finished training run took (None before the first)."""
+    import mlflow
+
+    configure(base.experiment())
+    runs = mlflow.search_runs(experiment_names=[base.experiment()], filter_string="tags.job = 'train' and "
+                              "attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"],
+                              max_results=1, output_format="list")
+    if not runs or runs[0].info.end_time is None:
+        return None
+    return (runs[0].info.end_time - runs[0].info.start_time) / 1000
 
 
 @dataclass(frozen=True)
@@ -86,11 +103,11 @@ class ChampionEvaluation:
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb") -> ChampionEvaluation:
-    """Each task's own champion (as batch scoring and the API serve them) and the baselines, judged
-    on the window after `as_of`."""
-    client = configure()
-    champions = load_champions(client)
+                       engine: str = "duckdb", base: Base = Base()) -> ChampionEvaluation:
+    """Each task's own champion in `base`'s champion set (as batch scoring and the API serve them)
+    and the baselines, judged on the window after `as_of`."""
+    client = configure(base.experiment())
+    champions = load_champions(client, base)
     models = champions.models
     horizon = horizon_days or models.horizon_days
     if horizon != models.horizon_days:
@@ -107,8 +124,8 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     order = {"model": 0}
     table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"
                               else s, kind="stable")
-    judged = {task: registry_task for registry_task, task in _TASK_OF_METRIC.items() if task in candidates}
+    judged = {task: registry_task for registry_task, task in METRIC_TASK.items() if task in candidates}
     versions = {task: champions.versions[registry_task] for task, registry_task in judged.items()}
-    runs = {task: client.get_model_version(MODEL_NAMES[registry_task], versions[task]).run_id
+    runs = {task: client.get_model_version(base.model_name(registry_task), versions[task]).run_id
             for task, registry_task in judged.items()}
     return ChampionEvaluation(table.reset_index(drop=True), horizon, versions, runs)

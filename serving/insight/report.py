@@ -74,11 +74,12 @@ def champion_models(base: pd.DataFrame):
     """The registered champions if they are the models recorded in the scores, else None."""
     import mlflow
 
+    from training.bases import base_of_scores
     from training.champions import load_champions
 
     recorded = aggregates.glance_versions(base)
     try:
-        champions = load_champions()
+        champions = load_champions(base=base_of_scores(base))
     except (LookupError, OSError, mlflow.exceptions.MlflowException):
         return None
     return champions.models if champions.versions_by_name == recorded else None
