@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK_CUSTOMERS = 100_000
 OUTPUT_COLUMNS = (
     "customer_id", "status", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
-    "p_purchase_90d", "expected_next_purchase_date", "predicted_clv", "model_versions", "as_of",
+    "p_purchase_90d", "expected_next_purchase_date", "next_purchase_after_horizon", "predicted_clv", "model_versions", "as_of",
 )
 
 ChunkCallback = Callable[[int, int, int], None]
@@ -102,7 +102,8 @@ def run_batch(
 
     summary = summarize(Path(out), fmt)
     summary.update({
-        "as_of": as_of.isoformat(), "base": champions.base.name, "engine": engine,
+        "as_of": as_of.isoformat(), "trained_as_of": str(models.as_of), "base": champions.base.name,
+        "engine": engine,
         "model_versions": champions.versions_by_name,
         "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
         "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),

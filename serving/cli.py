@@ -26,11 +26,14 @@ __all__ = ["app"]
 
 log = logging.getLogger("insight.score")
 DEMO_BASE = "cdnow"
+DEMO_DIR = Path("runs/demo")
+DEMO_TRANSACTIONS = "transactions"
+"""`insight demo` ingests CDNOW into DEMO_DIR / DEMO_TRANSACTIONS, where the README's batch example reads."""
 
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = Path("runs/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its outputs.")] = DEMO_DIR,
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
     serve: Annotated[bool, typer.Option(help="End by starting the scoring service in the background.")] = True,
     port: Annotated[int, typer.Option(help="Port of the scoring service.")] = 3000,
@@ -46,10 +49,15 @@ def demo(
     from training.runner import evaluate_champions
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
+    if serve:
+        from serving.local_service import port_in_use_message, port_taken
+
+        if port_taken(port):
+            fail(port_in_use_message(port) + " (or --no-serve)")
     as_of, horizon, scored_at = date(1997, 12, 31), 182, date(1998, 6, 30)
     base = Base(DEMO_BASE)
     out.rule("1. ingest: CDNOW master log -> canonical transactions")
-    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / "transactions")
+    result = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), workdir / DEMO_TRANSACTIONS)
     out.print(result.summary)
     transactions = result.transactions_path
     out.rule(f"2. train: segments, churn, next purchase, CLV as of {as_of}, {horizon}-day horizon")
@@ -202,9 +210,21 @@ def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engin
     run_id = log_batch_run(result)
     console.print_json(data=result.summary)
     if result.summary["drifted_features"]:
-        console.print(f"[yellow]drift warning:[/] {', '.join(result.summary['drifted_features'])} "
-                      "moved away from the champion's training data (PSI above 0.25); consider retraining")
+        console.print(f"[yellow]drift warning:[/] {drift_note(result.summary)}")
     console.print(f"written: {out} (MLflow run {run_id})")
+
+
+def drift_note(summary: dict) -> str:
+    """What the drifted features mean, given how long after the champions' cutoff the base is scored."""
+    features = ", ".join(summary["drifted_features"])
+    note = f"{features} moved away from the champion's training data (PSI above 0.25)"
+    trained, scored = date.fromisoformat(summary["trained_as_of"]), date.fromisoformat(summary["as_of"])
+    days = (scored - trained).days
+    if days < 30:
+        return f"{note}; the base changed since {trained}: consider retraining"
+    return (f"{note}. Scoring {days} days (about {round(days / 30.44)} months) after the champions' cutoff "
+            f"{trained} is expected to shift features that grow with time (recency, tenure, age of the base) "
+            f"and the season; retrain as of {scored} when the scores should reflect the base as it is now")
 
 
 class ChunkProgress:
@@ -235,6 +255,21 @@ class ChunkProgress:
             self.progress.stop()
 
 
+def with_uplift(table, rule_set):
+    """`table` with `uplift_score` from the registered uplift champion, when there is one; a rule
+    that uses the column without one is refused with what to run."""
+    from training.uplift_tracking import uplift_champion
+
+    model, _ = uplift_champion()
+    if model is not None:
+        return table.assign(uplift_score=model.predict(table))
+    users = [r.name for r in rule_set.audience if "uplift_score" in r.when]
+    if users:
+        raise ValueError(f"audience '{users[0]}' uses uplift_score but no uplift model is registered; run "
+                         "`insight campaign uplift --campaign ID --transactions DIR` on a finished campaign first")
+    return table
+
+
 def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console,
                base=None) -> None:
     from serving.audiences import assign, load_rules, write_audiences
@@ -242,7 +277,7 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
 
     try:
         rule_set = load_rules(rules)
-        table = scored_base(scores, features, base)
+        table = with_uplift(scored_base(scores, features, base), rule_set)
         result = assign(table, rule_set)
         write_audiences(result, table, out)
     except (ValueError, FileNotFoundError) as exc:

@@ -33,6 +33,11 @@ def within_years(value: dt.date) -> dt.date:
     return value
 
 
+def today_utc() -> dt.date:
+    """The default cutoff of /score_history: the current UTC day."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 class ScoreRequest(BaseModel):
     """Customers to score from the loaded feature snapshot."""
 
@@ -99,18 +104,17 @@ class HistoryRequest(BaseModel):
     model_config = _REQUEST
 
     customers: list[CustomerHistory] = Field(min_length=1)
-    as_of: dt.date = Field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).date(),
+    as_of: Annotated[dt.date, Field(json_schema_extra={"pattern": YEARS})] | None = Field(
+        None,
         description=f"Cutoff of the features (a whole UTC day), a year in {FIRST_YEAR}..{LAST_YEAR}; default: "
-        "today (UTC). Transactions after it are left out of the features, as in batch scoring; the "
-        "answer counts them in lines_after_as_of.",
-        json_schema_extra={"pattern": YEARS},
+        "today (UTC), and the answer's as_of_source says so. Transactions after it are left out of the "
+        "features, as in batch scoring; the answer counts them in lines_after_as_of.",
     )
 
     @field_validator("as_of")
     @classmethod
-    def _supported(cls, value: dt.date) -> dt.date:
-        return within_years(value)
+    def _supported(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else within_years(value)
 
 
 class Scores(BaseModel):
@@ -122,7 +126,12 @@ class Scores(BaseModel):
     expected_orders: float = Field(ge=0)
     p_purchase_30d: float = Field(ge=0, le=1)
     p_purchase_90d: float = Field(ge=0, le=1)
-    expected_next_purchase_date: dt.date | None = Field(description="Null when no purchase is expected.")
+    expected_next_purchase_date: dt.date | None = Field(
+        description="The day by which a purchase is as likely as not, when that day falls inside the model's "
+        "horizon; null otherwise (then next_purchase_after_horizon is true).")
+    next_purchase_after_horizon: bool = Field(
+        description="True when a purchase within the horizon is less likely than not (churn_probability > 0.5), "
+        "so the next purchase, if any, is expected after it.")
     predicted_clv: float
 
 
@@ -141,6 +150,9 @@ class ScoreResponse(BaseModel):
     """Scores per requested customer, in request order, with what produced them."""
 
     as_of: dt.date = Field(description="Cutoff of the features used.")
+    as_of_source: Literal["snapshot", "request", "today_utc"] = Field(
+        description="Where as_of comes from: the feature snapshot (/score), the request's as_of, or today "
+        "(UTC) because /score_history was called without one.")
     model_versions: dict[str, str] = Field(description="Registered model name -> version.")
     customers: list[CustomerScore]
     lines_after_as_of: int = Field(0, ge=0, description="/score_history: transaction lines dated after as_of, "
@@ -152,8 +164,9 @@ class Reason(BaseModel):
 
     feature: str
     value: float | None
-    contribution: float | None = Field(description="On the model's raw scale (log-odds for churn, log-spend for "
-                                       "CLV); null when the task is served by a baseline model.")
+    contribution: float = Field(description="On the model's raw scale (log-odds for churn, log-spend for CLV): "
+                                "LightGBM's SHAP value, a blend's weighted parts (its BTYD part as one reason), "
+                                "or a BTYD model's Shapley value against the median training customer.")
     text: str
 
 

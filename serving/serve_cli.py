@@ -35,6 +35,10 @@ def serve(
     unless --no-auth is given. Models come from the MLflow registry (champion aliases) and the
     snapshot store, or, with --build, from the Bento.
     """
+    from serving.local_service import port_in_use_message, port_taken
+
+    if port_taken(port, host):
+        fail(port_in_use_message(port))
     import bentoml
 
     if no_auth:

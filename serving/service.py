@@ -103,7 +103,7 @@ class CustomerInsight:
         return self.too_many_customers(len(customer_ids)) or score_ids(serving, customer_ids)
 
     @bentoml.api(route="/score_history", input_spec=HistoryRequest)
-    def score_history(self, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
+    def score_history(self, customers: list[CustomerHistory], as_of: dt.date | None = None) -> ScoreResponse:
         """Scores computed from each customer's raw transactions as of `as_of`, with the training feature code."""
         serving = self.serving()
         if isinstance(serving, JSONResponse):

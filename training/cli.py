@@ -181,12 +181,12 @@ def monitor(
     try:
         customer_base = base_with_champions(base, transactions)
         champions = load_champions(base=customer_base)
-        frame = realised_frame(transactions, champions, as_of.date(), engine=engine)
+        frame, notes = realised_frame(transactions, champions, as_of.date(), engine=engine)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     client = configure_tracking(customer_base.experiment())
     run_id = training_run_of(champions, client)
-    result = monitoring(frame, as_of.date(), champions.models.horizon_days, validation_metrics(run_id, client))
+    result = monitoring(frame, as_of.date(), champions.models.horizon_days, validation_metrics(run_id, client), notes)
     title = f"{result.as_of} + {result.horizon_days} days (to {result.window_end}), {result.customers:,} customers"
     out.print(frame_table(result.deciles, f"by decile of predicted purchase likelihood (1 = most likely): {title}"))
     out.print(frame_table(result.segments, "by segment"))

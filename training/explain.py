@@ -1,9 +1,9 @@
 """Per-customer reasons behind a churn or lifetime-value prediction, in plain words.
 
-Contributions are LightGBM's SHAP values (`pred_contrib`) on the model's raw scale (log-odds for
-churn, log-spend for CLV). The largest ones, by absolute size, become sentences such as
+Contributions come from `training.attribution` on the model's raw scale (log-odds for churn,
+log-spend for CLV): LightGBM's SHAP values, a blend's weighted parts, or a BTYD model's Shapley
+values over its inputs. The largest ones, by absolute size, become sentences such as
 "no order for 210 days, 3.1x the usual gap between orders", each with its signed contribution.
-A task served by a baseline model has no trees to explain: its reasons are its baseline inputs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 from features.pipeline.channels import PREFIX as SHARE_PREFIX
 from features.pipeline.channels import channel_columns
 from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
+from training import attribution
 from training.job import CustomerModels
 
 
@@ -71,6 +72,11 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "bgnbd_expected_orders": lambda r: f"BG/NBD expects {r['bgnbd_expected_orders']:.2f} orders",
     "bgnbd_p_no_purchase": lambda r: f"BG/NBD gives {r['bgnbd_p_no_purchase']:.0%} chance of no order",
     "bgnbd_gg_spend": lambda r: f"BG/NBD x Gamma-Gamma expects {r['bgnbd_gg_spend']:,.2f} spend",
+    "pnbd_p_purchase": lambda r: f"Pareto/NBD gives {1 - r['pnbd_p_purchase']:.0%} chance of no order",
+    "btyd_recency": lambda r: f"{_days(r['btyd_recency'])} from the first to the last purchase day",
+    "btyd_T": lambda r: f"first purchase {_days(r['btyd_T'])} ago",
+    "btyd_monetary": lambda r: (f"repeat purchase days worth {r['btyd_monetary']:,.2f} on average"
+                                if r["btyd_frequency"] > 0 else "no repeat purchase day yet"),
     "cal_nov_dec_share": lambda r: f"{r['cal_nov_dec_share']:.0%} of the coming window is November-December",
     "order_value_ratio_90d": _unless_missing(
         "order_value_ratio_90d", lambda v: f"orders of the last 90 days worth {v:.1f}x the usual order",
@@ -128,12 +134,7 @@ def channel_names(channels: list[str]) -> dict[str, str]:
 
 def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3) -> list[list[Reason]]:
     """Top `top` reasons per row of `frame` for task 'churn' or 'clv'."""
-    if task not in ("churn", "clv"):
-        raise ValueError(f"explanations exist for churn and clv; got {task!r}")
-    component = models.churn if task == "churn" else models.clv
-    if getattr(component, "method", "gbm") != "gbm":
-        return [_baseline_reasons(task, row) for _, row in frame.iterrows()]
-    contributions = component.contributions(frame).drop(columns=["baseline"])
+    contributions = attribution.contributions(models, frame, task)
     names = channel_names(models.channels)
     reasons = []
     for (_, row), (_, contrib) in zip(frame.iterrows(), contributions.iterrows(), strict=True):
@@ -141,8 +142,3 @@ def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3
         reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row, names))
                         for f in strongest])
     return reasons
-
-
-def _baseline_reasons(task: str, row: pd.Series) -> list[Reason]:
-    features = ("recency_days", "btyd_frequency", "tenure_days") + (("btyd_monetary",) if task == "clv" else ())
-    return [Reason(f, float(row[f]), float("nan"), describe(f, row)) for f in features if f in row]

@@ -11,6 +11,7 @@ when it falls well below (QUALITY_DROP).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from training.champions import Champions
 from training.predict import score, scoring_frame
 
 TOP_SHARES = (0.1, 0.2, 0.3)
+MAX_UNSEEN_SHARE = 0.01
+"""The share of the horizon the data may stop short of its end (rounded up to whole days)."""
 DECILES = 10
 QUALITY_DROP = {"churn.roc_auc": 0.05, "clv.gini": 0.10}
 """How far a realised metric may fall below the training run's validation value before a warning."""
@@ -50,14 +53,17 @@ class Monitoring:
 
 
 def realised_frame(transactions: str | Path, champions: Champions, as_of: dt.date, *,
-                   engine: str = "duckdb") -> pd.DataFrame:
+                   engine: str = "duckdb") -> tuple[pd.DataFrame, list[str]]:
     """One row per customer with a purchase by `as_of`: the champions' scores then and the labels
-    of the horizon after (label_churned, label_orders, label_spend). Refused until it has passed."""
+    of the horizon after (label_churned, label_orders, label_spend), with a note when the data
+    stops short of the horizon's last day. Refused until the horizon has passed (give or take
+    MAX_UNSEEN_SHARE of it: CDNOW's 182 days after 1997-12-31 end a day after its last record)."""
     models = champions.models
     path = parquet_source(transactions)
     window_end = as_of + dt.timedelta(days=models.horizon_days)
     last = pd.read_parquet(path, columns=["timestamp"])["timestamp"].max()
-    if pd.isna(last) or last.date() < window_end:
+    short = (window_end - last.date()).days if not pd.isna(last) else models.horizon_days
+    if short > math.ceil(MAX_UNSEEN_SHARE * models.horizon_days):
         ends = "has no rows" if pd.isna(last) else f"ends {last.date()}"
         raise ValueError(f"{path}: the {models.horizon_days}-day horizon after {as_of} runs to {window_end} but the "
                          f"data {ends}; monitor once the horizon has passed")
@@ -68,8 +74,11 @@ def realised_frame(transactions: str | Path, champions: Champions, as_of: dt.dat
                                    "predicted_clv"]]
     labels = build_labels(path, as_of, models.horizon_days, engine=engine)
     labels = labels[["customer_id", "label_churned", "label_orders", "label_spend"]]
-    return scores.merge(labels.assign(customer_id=labels["customer_id"].astype("string")), on="customer_id",
-                        how="left", validate="one_to_one")
+    frame = scores.merge(labels.assign(customer_id=labels["customer_id"].astype("string")), on="customer_id",
+                         how="left", validate="one_to_one")
+    notes = [f"the data ends {last.date()}, {short} day(s) before the horizon's last day {window_end}; "
+             "those days count as days without purchases"] if short > 0 else []
+    return frame, notes
 
 
 def decile_of(ranking: np.ndarray, bins: int = DECILES) -> np.ndarray:
@@ -93,7 +102,7 @@ def _summary(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         "predicted_spend": grouped["predicted_clv"].mean(),
         "realised_spend": grouped["label_spend"].mean(),
     })
-    out["buyers"] = grouped["bought"].sum()
+    out["buyers"] = grouped["bought"].sum().round().astype("int64")
     total = out["buyers"].sum()
     out["buyer_share"] = out["buyers"] / total if total else np.nan
     overall = total / len(frame)
@@ -165,7 +174,7 @@ def quality_warnings(quality: dict[str, float], validation: dict[str, float]) ->
 
 
 def monitor(frame: pd.DataFrame, as_of: dt.date, horizon_days: int,
-            validation: dict[str, float] | None = None) -> Monitoring:
+            validation: dict[str, float] | None = None, notes: list[str] | None = None) -> Monitoring:
     """The monitoring tables of a realised frame (see `realised_frame`)."""
     ranked = frame.assign(decile=decile_of(1.0 - frame["churn_probability"].to_numpy(float)))
     quality = realised_quality(ranked)
@@ -174,5 +183,5 @@ def monitor(frame: pd.DataFrame, as_of: dt.date, horizon_days: int,
         deciles=_deciles(ranked),
         segments=_summary(ranked, "segment_name"),
         captured=captured_shares(ranked), quality=quality,
-        warnings=quality_warnings(quality, validation or {}),
+        warnings=[*(notes or []), *quality_warnings(quality, validation or {})],
     )

@@ -13,6 +13,22 @@ from features.atomic import atomic_file
 from training.tracking import configure
 
 
+def training_runs(client: MlflowClient, limit: int = 5) -> list[mlflow.entities.Run]:
+    """The newest training runs of every experiment in the store."""
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return list(client.search_runs(experiments, filter_string="tags.job = 'train'", max_results=limit,
+                                   order_by=["attributes.start_time DESC"])) if experiments else []
+
+
+def not_a_training_run(client: MlflowClient, run: mlflow.entities.Run) -> str:
+    """Why run `run` has no training report, and which runs do."""
+    experiment = client.get_experiment(run.info.experiment_id).name
+    known = training_runs(client)
+    listed = "; ".join(f"{r.info.run_id} ({r.info.run_name})" for r in known)
+    return (f"run {run.info.run_id} ({run.info.run_name}, experiment '{experiment}') is not a training run; "
+            + (f"training runs, newest first: {listed}" if known else "no training run yet: run `insight train`"))
+
+
 def _monitoring_section(client: MlflowClient, run_id: str) -> list[str]:
     """"Did the predictions come true?": the newest monitoring run of this training run, if any."""
     from training.monitor_tracking import monitoring_runs
@@ -37,6 +53,8 @@ def write_report(run_id: str, out: Path) -> Path:
         run = client.get_run(run_id)
     except mlflow.exceptions.MlflowException as exc:
         raise LookupError(f"no MLflow run '{run_id}' in {mlflow.get_tracking_uri()}") from exc
+    if run.data.tags.get("job") != "train":
+        raise LookupError(not_a_training_run(client, run))
     local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=""))
     validation = local / "validation.txt"
     images = sorted((local / "plots").glob("*.png")) if (local / "plots").exists() else []

@@ -38,6 +38,7 @@ from training.champions import (
 from training.config import TrainConfig, artifact_root, tracking_uri
 from training.evaluation import SELECTION_METRIC, wide
 from training.job import Progress, TrainingOutcome
+from training.mlflow_quiet import quiet_mlflow
 from training.packaging import BUNDLE_FILE, TaskModel, save_bundle
 from training.promotion import METRIC_TASK, Comparison, SetDecision, best_baseline, challenger_score, champion_score, decide
 from training.recovery import mark_orphans, owner_tags, private_tempdir, remove_stale_folders
@@ -64,6 +65,7 @@ class Registration:
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
     """Point MLflow at the configured store and make sure the experiment exists."""
+    quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:
         uri = tracking_uri()

@@ -200,11 +200,11 @@ def risk_value_matrix(ranked: pd.DataFrame) -> dict:
     """Churn band x predicted-value band: customers, predicted value and revenue at stake per cell.
 
     Revenue at stake is each customer's last-12-month spend times their chance of leaving: the
-    part of last year's revenue expected to go if nothing is done.
+    part of last year's revenue expected to go if nothing is done (none for customers without a paid order).
     """
     n = len(ranked)
     churn = ranked["churn_probability"].to_numpy(float)
-    revenue = _column(ranked, "spend_365d").to_numpy(float)
+    revenue = _column(ranked, "spend_365d").fillna(0.0).to_numpy(float)
     stake = churn * revenue
     value = ranked["predicted_clv"].to_numpy(float)
     cells = {}
@@ -283,6 +283,46 @@ def channels(base: pd.DataFrame) -> list[dict]:
                     "order_share": float((base[column].fillna(0) * orders).sum()) / total if total > 0 else None,
                     "last_order_customers": int(base[last].fillna(0).gt(0).sum()) if last in base else None})
     return sorted(out, key=lambda c: -(c["order_share"] or 0))
+
+
+ENGAGEMENT_FACTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "web": (("sessions_30d", "active", "share with a visit in the last 30 days"),
+            ("days_since_last_session", "median", "typical days since the last visit"),
+            ("carts_without_order_30d", "active", "share who left a cart without ordering (30 days)")),
+    "email": (("email_open_rate_last_5", "mean", "opened, of their last 5 emails"),
+              ("email_click_rate_last_5", "mean", "clicked, of their last 5 emails"),
+              ("email_bounced", "mean", "share whose last email bounced"),
+              ("consent_email", "mean", "share who may be emailed")),
+    "service": (("tickets_90d", "active", "share with a ticket in the last 90 days"),
+                ("last_ticket_unresolved", "mean", "share whose last ticket is unresolved")),
+    "feedback": (("last_nps", "median", "typical latest NPS answer"),
+                 ("last_csat", "median", "typical latest satisfaction score"),
+                 ("review_rating_mean", "median", "typical review rating")),
+}
+"""Per event family: (feature, how it is summarised over the customers with such events, words)."""
+
+
+def engagement(base: pd.DataFrame) -> list[dict]:
+    """Per event family present in the base: customers with such events and a few summaries
+    over them (`active`: share above zero; `mean`, `median` of the feature where known)."""
+    out = []
+    for family, facts in ENGAGEMENT_FACTS.items():
+        flag = f"has_{family}_events"
+        if flag not in base:
+            continue
+        members = base[base[flag].fillna(0) > 0]
+        rows = []
+        for feature, how, words in facts:
+            if feature not in members:
+                continue
+            values = members[feature].astype(float)
+            known = values.dropna()
+            value = (None if known.empty else float((known > 0).mean()) if how == "active"
+                     else float(known.mean()) if how == "mean" else float(known.median()))
+            rows.append({"feature": feature, "how": how, "words": words, "value": value})
+        out.append({"family": family, "customers": len(members),
+                    "share_of_base": len(members) / len(base) if len(base) else None, "facts": rows})
+    return out
 
 
 def cutoff_of(base: pd.DataFrame) -> pd.Timestamp:

@@ -13,7 +13,7 @@ from serving.insight.words import count, days, label, money, number, percent, pl
 TEMPLATE = "report.html.j2"
 SECTIONS = (("glance", "The base at a glance"), ("segments", "Segments"), ("value", "Who matters most"),
             ("matrix", "Risk × value"), ("timing", "When they will buy"), ("audiences", "Audiences"),
-            ("channels", "Channels"), ("quality", "Data quality"), ("drift", "Drift"))
+            ("channels", "Channels and engagement"), ("quality", "Data quality"), ("drift", "Drift"))
 DAY_FEATURES = frozenset({"recency_days", "tenure_days", "gap_median_days", "gap_mean_days", "gap_first_days",
                           "btyd_T", "btyd_recency", "days_since_return"})
 MONEY_FEATURES = frozenset({"spend_total", "order_value_mean", "spend_365d", "btyd_monetary", "order_value_max",
@@ -36,6 +36,7 @@ def render(data: dict, currency: str = "$") -> str:
         "timing": _timing(data["timing"]),
         "audiences": _audiences(data["audiences"]),
         "channels": _channels(data["channels"]),
+        "engagement": _engagement(data.get("engagement", [])),
         "quality": _quality(data["quality"]),
         "drift": _drift(data["drift"]),
     }
@@ -209,6 +210,29 @@ def _channels(rows: list[dict]) -> dict | None:
                       "last": count(r["last_order_customers"])} for r in rows],
             "chart": charts.bars([r["channel"] for r in rows], [r["order_share"] or 0 for r in rows], percent=True,
                                  xlabel="share of all orders")}
+
+
+FAMILY_NAMES = {"web": "Website and app visits", "email": "Email", "service": "Customer service",
+                "feedback": "Surveys and reviews"}
+SHARE_HOWS = frozenset({"active", "mean"})
+SCORE_FEATURES = frozenset({"last_nps", "last_csat", "review_rating_mean"})
+
+
+def _engagement(families: list[dict]) -> list[dict]:
+    out = []
+    for f in families:
+        facts = []
+        for fact in f["facts"]:
+            if fact["feature"] in DAY_FEATURES or fact["feature"].startswith("days_since"):
+                shown = days(fact["value"])
+            elif fact["feature"] in SCORE_FEATURES:
+                shown = number(fact["value"], 1)
+            else:
+                shown = percent(fact["value"], 0) if fact["how"] in SHARE_HOWS else number(fact["value"], 1)
+            facts.append((fact["words"], shown))
+        out.append({"name": FAMILY_NAMES.get(f["family"], plain(f["family"])), "customers": count(f["customers"]),
+                    "share": percent(f["share_of_base"]), "facts": facts})
+    return out
 
 
 def _quality(q: dict | None) -> dict | None:

@@ -45,6 +45,7 @@ def collect(base: pd.DataFrame, *, horizon_days: int, previous: pd.DataFrame | N
         "matrix": aggregates.risk_value_matrix(ranked),
         "timing": aggregates.timing(base, horizon_days),
         "channels": aggregates.channels(base),
+        "engagement": aggregates.engagement(base),
         "audiences": audiences,
         "quality": quality,
         "drift": drift or {"available": False, "features": []},

@@ -54,12 +54,21 @@ def insight(workspace: tuple[Path, dict[str, str]], *args: str) -> subprocess.Co
                           env=env, timeout=600)
 
 
+def assert_quiet(result: subprocess.CompletedProcess[str]) -> None:
+    """No MLflow progress bars, table-creation INFO lines or advice warnings in a command's output."""
+    output = result.stdout + result.stderr
+    for noise in ("Downloading artifacts", "Creating initial MLflow database tables", "Inferred schema contains integer",
+                  "An input example was not provided", "Passing a Python object"):
+        assert noise not in output, output[-2000:]
+
+
 def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> None:
     root, env = workspace
     result = insight(workspace, "train", "--transactions", "ingested", "--as-of", "2023-09-30", "--horizon-days", "91",
                      "--n-cutoffs", "2", "--base", "shop")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "validation: out of time" in result.stdout
+    assert_quiet(result)
     steps = [line for line in result.stderr.splitlines() if "INFO train shop as of 2023-09-30: " in line]
     for step in ("building features and labels", "validation fit: churn", "final fit: churn", "registering clv",
                  "recording the set as champion"):
@@ -80,6 +89,7 @@ def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> No
 
     evaluation = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-09-30", "--base", "shop")
     assert evaluation.returncode == 0, evaluation.stdout + evaluation.stderr
+    assert_quiet(evaluation)
     assert "2023-09-30 + 91 days" in evaluation.stdout
     for task in ("churn", "clv", "orders"):
         assert f"│ {task}" in evaluation.stdout

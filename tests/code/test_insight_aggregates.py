@@ -83,6 +83,16 @@ def test_weeks_and_festive(base: pd.DataFrame) -> None:
     assert (festive["customers"], festive["in_season"], festive["due"]) == (2, True, 1)
 
 
+def test_engagement_summarises_customers_with_events_only(base: pd.DataFrame) -> None:
+    assert aggregates.engagement(base) == []
+    web = base.assign(has_web_events=[1.0] * 4 + [0.0] * 6, sessions_30d=[2.0, 0, 0, 1] + [None] * 6,
+                      days_since_last_session=[3.0, 40, 10, 7] + [None] * 6)
+    (family,) = aggregates.engagement(web)
+    assert (family["family"], family["customers"], family["share_of_base"]) == ("web", 4, 0.4)
+    facts = {f["feature"]: f["value"] for f in family["facts"]}
+    assert facts == {"sessions_30d": 0.5, "days_since_last_session": 8.5}
+
+
 def test_plain_words() -> None:
     assert rule_in_words("churn_probability >= 0.7 AND past_value_percentile >= 0.7") == \
         "chance of leaving ≥ 0.7 and past-value rank ≥ 0.7"

@@ -106,6 +106,9 @@ def test_score_answers_known_ids_like_batch_scoring_and_unknown_ids_per_id(
             assert got[field] == pytest.approx(row[field], rel=1e-9), field
         date = row["expected_next_purchase_date"]
         assert got["expected_next_purchase_date"] == (None if pd.isna(date) else date.isoformat())
+        assert got["next_purchase_after_horizon"] == bool(row["next_purchase_after_horizon"])
+        assert (got["expected_next_purchase_date"] is None) == got["next_purchase_after_horizon"]
+    assert body["as_of_source"] == "snapshot"
 
 
 def test_score_history_uses_the_training_feature_code(
@@ -120,7 +123,7 @@ def test_score_history_uses_the_training_feature_code(
         answer = http.post("/score_history", json={"as_of": as_of.isoformat(), "customers": [*customers, returns_only]})
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["as_of"] == as_of.isoformat()
+    assert body["as_of"] == as_of.isoformat() and body["as_of_source"] == "request"
     assert [c["status"] for c in body["customers"]] == ["ok", "ok", "no_orders"]
     tx = workspace.transactions[workspace.transactions["customer_id"].isin(ids)]
     frame = build_scoring_frame(tx, as_of, champions.models.horizon_days, channels=champions.models.channels)
@@ -130,6 +133,20 @@ def test_score_history_uses_the_training_feature_code(
         assert customer["scores"]["churn_probability"] == pytest.approx(row["churn_probability"], rel=1e-6)
         assert customer["scores"]["predicted_clv"] == pytest.approx(row["predicted_clv"], rel=1e-6)
         assert customer["scores"]["expected_orders"] == pytest.approx(row["expected_orders"], rel=1e-6)
+
+
+def test_score_history_without_as_of_says_it_used_today(service: Service, workspace: Workspace,
+                                                        snapshot: pd.DataFrame) -> None:
+    customer = snapshot.index[3]
+    with service.client() as http:
+        before = dt.datetime.now(dt.UTC).date()
+        answer = http.post("/score_history", json={"customers": [
+            {"customer_id": customer, "transactions": history_of(workspace, customer, SNAPSHOT_AS_OF)}]})
+        after = dt.datetime.now(dt.UTC).date()
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["as_of_source"] == "today_utc" and body["as_of"] in (before.isoformat(), after.isoformat())
+    assert body["customers"][0]["status"] == "ok"
 
 
 def test_explain_gives_plain_reasons_for_churn_and_clv(service: Service, snapshot: pd.DataFrame) -> None:
@@ -144,6 +161,7 @@ def test_explain_gives_plain_reasons_for_churn_and_clv(service: Service, snapsho
         assert 1 <= len(first[task]) <= 2
         for reason in first[task]:
             assert reason["feature"] in snapshot.columns and len(reason["text"]) > 5
+            assert isinstance(reason["contribution"], float)
 
 
 def test_models_says_what_is_serving(service: Service, champions: Champions) -> None:
