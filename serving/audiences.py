@@ -4,7 +4,9 @@ Each audience is a SQL condition over one row per customer (scores joined to tha
 feature snapshot, plus a few derived columns), checked and run by `serving.rule_sandbox`: an
 expression over that table only, never a query or a file. A customer eligible for several audiences goes to
 the first one in file order and is listed as also eligible for the rest, so campaigns never
-contact the same customer twice for one run. The packaged rules are `serving/audiences.toml`.
+contact the same customer twice for one run. Each audience names its channel, and a customer
+who withdrew consent for it (an unsubscribe, or a bounce for email: see the engagement features)
+is never in it. The packaged rules are `serving/audiences.toml`.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from features.atomic import atomic_directory
+from features.pipeline import ENGAGEMENT_COLUMNS
 from serving.rule_sandbox import checked_statement, sandboxed_connection
 
 DEFAULT_RULES = "audiences.toml"
 LIST_COLUMNS = ("customer_id", "segment_name", "churn_probability", "predicted_clv", "p_purchase_90d")
 SCORE_COLUMNS = (*LIST_COLUMNS, "as_of")
+CHANNELS = ("email", "sms", "push", "web", "app", "store", "phone", "any", "none")
+NO_CONSENT: dict[str, str] = {
+    "email": "consent_email = 0 OR email_bounced = 1",
+    "sms": "consent_sms = 0",
+    "push": "consent_push = 0",
+}
+"""Who a channel may not reach: unsubscribed (and, for email, bounced) customers. Customers
+without events on a channel have NULL consent and are not excluded by these conditions."""
 
 
 class AudienceRule(BaseModel):
@@ -36,6 +47,14 @@ class AudienceRule(BaseModel):
     description: str
     when: str = Field(min_length=1)
     control_share: float = Field(0.1, gt=0, lt=1)
+    channel: str = Field("any", description="How the audience is reached; consent is checked for email, sms, push.")
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got '{value}'")
+        return value
 
     @field_validator("when")
     @classmethod
@@ -120,6 +139,9 @@ def customer_table(scores: pd.DataFrame, features: pd.DataFrame | None) -> pd.Da
     if {"spend_90d", "spend_trend_90d"} <= set(table.columns):
         table["spend_prev_90d"] = table["spend_90d"] - table["spend_trend_90d"]
     table["as_of_month"] = pd.to_datetime(table["as_of"]).dt.month
+    for name in ENGAGEMENT_COLUMNS:
+        values = table[name] if name in table.columns else pd.Series(float("nan"), index=table.index)
+        table[name] = pd.to_numeric(values).astype("Float64").mask(values.isna())
     return table
 
 
@@ -127,17 +149,20 @@ def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
     """Evaluate every rule in the sandbox, then place each customer in its highest-priority audience."""
     con = sandboxed_connection()
     con.register("customers", table)
-    eligible = {}
+    eligible, unreachable = {}, {}
     try:
         for rule in rules.audience:
             try:
                 ids = con.execute(checked_statement(rule.when, con)).df()["customer_id"]
+                blocked = (con.execute(checked_statement(NO_CONSENT[rule.channel], con)).df()["customer_id"]
+                           if rule.channel in NO_CONSENT else pd.Series(dtype=str))
             except ValueError as exc:
                 raise ValueError(f"audience '{rule.name}': {exc}") from exc
             except duckdb.Error as exc:
                 message = str(exc).splitlines()[0]
                 raise ValueError(f"audience '{rule.name}': its condition cannot be evaluated: {message}") from exc
-            eligible[rule.name] = set(ids.astype(str))
+            unreachable[rule.name] = set(ids.astype(str)) & set(blocked.astype(str))
+            eligible[rule.name] = set(ids.astype(str)) - unreachable[rule.name]
     finally:
         con.close()
 
@@ -153,6 +178,8 @@ def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
         "audience": [r.name for r in rules.audience],
         "customers": [int((assignments["audience"] == r.name).sum()) for r in rules.audience],
         "eligible": [len(eligible[r.name]) for r in rules.audience],
+        "without_consent": [len(unreachable[r.name]) for r in rules.audience],
+        "channel": [r.channel for r in rules.audience],
         "rule": [r.when for r in rules.audience],
         "control_share": [r.control_share for r in rules.audience],
     })

@@ -22,6 +22,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import save_snapshot
+from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import Champions, load_champions
 from training.drift import DEFAULT_THRESHOLD, drifted
@@ -60,6 +61,7 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    events: Events | None = None,
     base: Base | None = None,
 ) -> BatchResult:
     """Score every customer with an accepted line on or before `as_of` and publish `out` atomically.
@@ -69,6 +71,7 @@ def run_batch(
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `base` names the customer base whose champions score (default: `champions.base`, else `default`);
     `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
+    `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
@@ -77,7 +80,7 @@ def run_batch(
     parquet_source(transactions)
     champions = champions or load_champions(base=base)
     models = champions.models
-    frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
+    frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
     frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
     for feature, value in drifted(drift, drift_threshold).items():

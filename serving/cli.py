@@ -109,6 +109,8 @@ def score(
     ] = None,
     engine: Annotated[str, typer.Option(help="Feature and scoring engine: duckdb or spark.")] = "duckdb",
     chunk_customers: Annotated[int, typer.Option(help="Customers scored and staged per chunk.")] = 100_000,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
 ) -> None:
     """Score every customer known at --as-of with the champion models; one row per customer.
@@ -124,7 +126,8 @@ def score(
     except ValueError as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False), base=customer_base)
+           console=Console(soft_wrap=True, highlight=False), base=customer_base,
+           events=events or None)
 
 
 @app.command()
@@ -174,15 +177,18 @@ def insight_report(
         int | None, typer.Option(help="The models' horizon; default: read from the registered champions.")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency sign written before amounts.")] = "$",
+    base: BaseOption = None,
 ) -> None:
     """One self-contained HTML page on a scored base for the people who act on it: the base at a
     glance, segments, who matters most, risk x value, when they will buy, audiences and campaigns,
     channels, data quality and drift."""
     from serving.insight.report import Inputs
+    from training.bases import resolve_base
 
+    customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
     inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
                     campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
-                    horizon_days=horizon_days)
+                    horizon_days=horizon_days, base=customer_base)
     written = _insight_report(inputs, out, currency)
     Console(soft_wrap=True, highlight=False).print(f"written: {written} ({written.stat().st_size / 1e6:.1f} MB)")
 
@@ -197,14 +203,14 @@ def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console, base) -> None:
+           console: Console, base, events: list[Path] | None = None) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
 
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk, base=base)
+                               on_chunk=on_chunk, base=base, events=events)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
     run_id = log_batch_run(result)

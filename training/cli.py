@@ -95,6 +95,9 @@ def train(
         help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Output of `insight ingest-events` (repeat per source): the models also learn "
+        "from engagement; scoring then needs the events too.")] = None,
     base: BaseOption = None,
 ) -> None:
     """Train segments, churn, next-purchase and CLV models; track, register and promote in MLflow.
@@ -109,7 +112,8 @@ def train(
         customer_base = resolve_base(base, transactions)
         result = train_with_progress(out, transactions, as_of=as_of.date(), horizon_days=horizon_days,
                                      tune_trials=tune_trials, n_cutoffs=n_cutoffs, step_days=step_days,
-                                     seasonal_years=seasonal_years, engine=engine, seed=seed, base=customer_base)
+                                     seasonal_years=seasonal_years, engine=engine, seed=seed, base=customer_base,
+                                     events=events or None)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     from training.evaluation import wide
@@ -141,6 +145,8 @@ def evaluate(
     as_of: Annotated[dt.datetime, typer.Option("--as-of", help="Cutoff: score as of this day.")],
     horizon_days: Annotated[int | None, typer.Option(help="Window to judge (default: the models').")] = None,
     engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    events: Annotated[list[Path] | None, typer.Option(
+        "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
 ) -> None:
     """Score the champions as of --as-of and judge them, beside the baselines, on what happened next."""
@@ -149,7 +155,7 @@ def evaluate(
 
     try:
         result = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days, engine=engine,
-                                    base=base_with_champions(base, transactions))
+                                    base=base_with_champions(base, transactions), events=events or None)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     end = as_of.date() + dt.timedelta(days=result.horizon_days)

@@ -23,7 +23,7 @@ from features.pipeline import (
     training_cutoffs,
 )
 from features.engine import resolve_backend
-from features.pipeline.source import Transactions, transactions_table
+from features.pipeline.source import Events, Transactions, transactions_table
 from training.baselines import MIN_REPEAT_CUSTOMERS, Baselines, repeat_customers, with_baselines
 from training.config import TrainConfig
 
@@ -71,8 +71,9 @@ def _without(frame: pd.DataFrame, cutoffs: list[dt.date]) -> pd.DataFrame:
     return frame[~frame["as_of"].isin([pd.Timestamp(c) for c in cutoffs])].reset_index(drop=True)
 
 
-def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
-    """All frames for `config`, rows after as_of ignored by construction.
+def build_examples(transactions: Transactions, config: TrainConfig, events: Events | None = None) -> Examples:
+    """All frames for `config`, rows after as_of ignored by construction; with `events` every frame
+    carries the engagement features (features/pipeline/engagement.py).
 
     Snapshots too thin for the baselines are left out of the stacked frames, and the description
     names them; out-of-time validation needs the validation cutoff's snapshot and at least one
@@ -89,8 +90,9 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
         )
     channels = channels_seen(transactions, config.as_of, engine=config.engine)
     full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine,
-                                channels=channels)
-    scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
+                                channels=channels, events=events)
+    scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels,
+                                  events=events)
     scoring = purchasers_of(scoring)
     thin = thin_snapshots(full)
     full = _without(full, thin)
@@ -106,7 +108,8 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     train = None
     if oot_cutoffs and validation_cutoff not in thin:
         train = build_training_frame(
-            transactions, validation_cutoff, horizon, cutoffs=oot_cutoffs, channels=channels, engine=config.engine
+            transactions, validation_cutoff, horizon, cutoffs=oot_cutoffs, channels=channels, engine=config.engine,
+            events=events,
         )
         thin_train = thin_snapshots(train)
         train = _without(train, thin_train)

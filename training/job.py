@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from features.pipeline import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
+from features.pipeline import ENGAGEMENT_COLUMNS, FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
+from features.pipeline.source import Events
 from features.pipeline.source import Transactions
 from training.baselines import Baselines
 from training.config import TrainConfig
@@ -44,6 +45,8 @@ class CustomerModels:
     clv: ClvModel
     reference: FeatureReference | None = None
     """Feature distributions at `as_of`, the yardstick of batch scoring's drift check."""
+    uses_events: bool = False
+    """Trained with engagement features: scoring needs the events too."""
 
 
 @dataclass
@@ -106,11 +109,12 @@ def validate_candidates(examples: Examples, config: TrainConfig, params: dict[st
 
 def train(transactions: Transactions, config: TrainConfig, *, previous: CustomerModels | None = None,
           params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None,
-          progress: Progress = _quiet) -> TrainingOutcome:
+          progress: Progress = _quiet, events: Events | None = None) -> TrainingOutcome:
     """Run the whole job. `previous` (the current champions) keeps segment ids stable; `examples`
-    reuses frames already built for this config (e.g. by tuning); `progress` is told each step."""
+    reuses frames already built for this config (e.g. by tuning); `progress` is told each step;
+    `events` adds the engagement features (the models then need events to score)."""
     params = params or {}
-    examples = examples or build_examples(transactions, config)
+    examples = examples or build_examples(transactions, config, events)
     table, predictions = validate_candidates(examples, config, params, progress)
     choices = {
         "orders": best_candidate(table, "orders", COUNT_METHODS),
@@ -139,6 +143,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
         channels=list(examples.channels), feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
         segments=segments, churn=churn, next_purchase=next_purchase, clv=clv,
         reference=FeatureReference.fit(examples.scoring, FEATURE_COLUMNS),
+        uses_events=bool(set(ENGAGEMENT_COLUMNS) & set(examples.scoring.columns)),
     )
     counts = {
         "train_rows": len(examples.train), "valid_rows": len(examples.valid), "full_rows": len(full),

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import build_scoring_frame
-from features.pipeline.source import Transactions
+from features.pipeline.source import Events, Transactions
 from training.baselines import DAYS_PER_WEEK, Baselines, with_baselines
 from training.coherence import coherent_predictions
 from training.job import CustomerModels
@@ -68,7 +68,7 @@ def _baselines_on(frame: pd.DataFrame, fitted: Baselines, horizon_days: int) -> 
 
 
 def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.date | str,
-                  *, engine: str = "duckdb") -> pd.DataFrame:
+                  *, engine: str = "duckdb", events: Events | None = None) -> pd.DataFrame:
     """Features as of `as_of` with the models' channel columns, calendar features and baselines.
 
     The baselines are refitted on the customers with a purchase at `as_of`, exactly as each stacked
@@ -77,7 +77,8 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
     than MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a
     single customer).
     """
-    frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels)
+    frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels,
+                                events=require_events(models, events))
     purchasers = scorable(frame)
     if purchasers.sum() >= MIN_CUSTOMERS_TO_REFIT:
         try:
@@ -86,6 +87,17 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
         except ValueError:
             pass
     return with_baselines_of(models, frame)
+
+
+def require_events(models: CustomerModels, events: Events | None) -> Events | None:
+    """`events` for models trained with engagement features (an error without them), else None:
+    models trained without events score from transactions alone, whatever else is given."""
+    if not getattr(models, "uses_events", False):
+        return None
+    if events is None:
+        raise ValueError("the champion models were trained with engagement events; give the events "
+                         "(--events DIR, the output of `insight ingest-events`) to score")
+    return events
 
 
 def with_baselines_of(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
+from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import champion_bundle, load_champions
 from training.config import TrainConfig
@@ -42,8 +43,9 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
                  engine: str = "duckdb", seed: int = 0, base: Base = Base(),
-                 progress: Progress | None = None) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow in `base`'s experiment, register and promote.
+                 progress: Progress | None = None, events: Events | None = None) -> TrainingRun:
+    """Train on data up to `as_of` (and `events`, when given), log to MLflow in `base`'s
+    experiment, register and promote.
 
     The MLflow run is open from the first step, so its duration is the job's; `progress` is told
     each step as it starts."""
@@ -56,7 +58,7 @@ def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int,
     with training_run(config, base, client) as run:
         previous, _ = champion_bundle(client, "segments", base)
         step("building features and labels")
-        examples = build_examples(data, config)
+        examples = build_examples(data, config, events)
         params = tune_all(examples, config, progress=step) if tune_trials > 0 else {}
         outcome = train(data, config, previous=previous, params=params, examples=examples, progress=step)
         _, registrations = log_training_run(outcome, config, data_fingerprint(data), client, base=base,
@@ -103,7 +105,8 @@ class ChampionEvaluation:
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb", base: Base = Base()) -> ChampionEvaluation:
+                       engine: str = "duckdb", base: Base = Base(),
+                       events: Events | None = None) -> ChampionEvaluation:
     """Each task's own champion in `base`'s champion set (as batch scoring and the API serve them)
     and the baselines, judged on the window after `as_of`."""
     client = configure(base.experiment())
@@ -113,7 +116,7 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
+    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine, events=events))
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)

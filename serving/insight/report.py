@@ -16,6 +16,7 @@ from features.atomic import atomic_file
 from serving.insight import aggregates, context
 from serving.insight.render import render
 from serving.scored_base import read_scores, scored_base
+from training.bases import Base, base_of_scores
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Inputs:
     ingest_report: Path | None = None
     horizon_days: int | None = None
     use_registry: bool = True
+    base: Base | None = None
+    """The customer base (default: the one the scores' model versions name)."""
 
 
 def collect(base: pd.DataFrame, *, horizon_days: int, previous: pd.DataFrame | None = None,
@@ -54,8 +57,8 @@ def collect(base: pd.DataFrame, *, horizon_days: int, previous: pd.DataFrame | N
 
 def gather(inputs: Inputs) -> dict:
     """Read every input named in `inputs` and collect the report's data."""
-    base = scored_base(inputs.scores, inputs.features)
-    models = champion_models(base) if inputs.use_registry else None
+    base = scored_base(inputs.scores, inputs.features, inputs.base)
+    models = champion_models(base, inputs.base) if inputs.use_registry else None
     horizon = inputs.horizon_days or (models.horizon_days if models is not None else None)
     if horizon is None:
         raise ValueError(f"{inputs.scores}: the models that scored it are not in the registry here, so their horizon "
@@ -71,16 +74,16 @@ def gather(inputs: Inputs) -> dict:
     return collect(base, horizon_days=horizon, previous=previous, audiences=audiences, quality=quality, drift=drift)
 
 
-def champion_models(base: pd.DataFrame):
-    """The registered champions if they are the models recorded in the scores, else None."""
+def champion_models(base: pd.DataFrame, customer_base: Base | None = None):
+    """The registered champions of `customer_base` (default: the scores' own) if they are the
+    models recorded in the scores, else None."""
     import mlflow
 
-    from training.bases import base_of_scores
     from training.champions import load_champions
 
     recorded = aggregates.glance_versions(base)
     try:
-        champions = load_champions(base=base_of_scores(base))
+        champions = load_champions(base=customer_base or base_of_scores(base))
     except (LookupError, OSError, mlflow.exceptions.MlflowException):
         return None
     return champions.models if champions.versions_by_name == recorded else None

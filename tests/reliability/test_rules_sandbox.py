@@ -85,7 +85,7 @@ def test_a_rule_that_is_not_a_condition_is_refused_by_name(tmp_path: Path, input
 
 def test_the_packaged_playbook_and_the_allowed_functions_still_run(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
     table = customer_table(SCORES, FEATURES.set_index("customer_id"))
-    assert len(assign(table, load_rules()).rules.audience) == 7
+    assert len(assign(table, load_rules()).rules.audience) == 11
     rule = ("coalesce(orders, 0) >= 2 AND lower(segment_name) LIKE 'l%' AND abs(round(churn_probability, 1)) "
             "BETWEEN 0 AND 0.9 AND CAST(tenure_days AS INTEGER) > 30 AND month(CAST(as_of AS DATE)) = 10 "
             "AND customer_id NOT IN ('x') AND CASE WHEN orders > 10 THEN true ELSE false END")
