@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,7 @@ def run(root: Path, examples: int, seed: int) -> int:
     build_workspace(root)
     service = launch(free_port(), root / "service-contract.log", service_env(root), cwd=root)
     reports = root / "schemathesis-report"
+    shutil.rmtree(reports, ignore_errors=True)
     try:
         wait_ready(service)
         command = schemathesis_command(service.url, examples, seed, reports)

@@ -5,8 +5,9 @@
 Ingests the CDNOW master log once, then trains as the demo does (as of 1997-12-31, 182-day
 horizon) in a fresh MLflow store per run, each in its own process: idle, then with one busy-looping
 process per core running beside it. Each OpenMP wait policy given is measured (PASSIVE is the
-project's default; ACTIVE is what LightGBM used before). Prints a Markdown table: wall seconds,
-CPU seconds of the training process, and the ratio under load to idle for the same policy.
+project's default; ACTIVE is what LightGBM used before). Prints a Markdown table, a row per policy and round as
+it is measured: wall seconds, CPU seconds of the training process, and the ratio under load to
+idle for the same policy.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def main() -> None:
     parser.add_argument("--policies", default="PASSIVE,ACTIVE")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
+    print(f"| OMP_WAIT_POLICY | idle wall s | idle CPU s | with {cores} busy processes wall s | CPU s | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |", flush=True)
     with tempfile.TemporaryDirectory() as root:
         transactions = ingest(Path(root))
-        rows = []
         for policy in args.policies.split(","):
             for _ in range(args.rounds):
                 idle = train_once(transactions, policy)
@@ -72,12 +74,9 @@ def main() -> None:
                     stop.set()
                     for process in hogs:
                         process.join()
-                rows.append((policy, idle, loaded))
-    print(f"| OMP_WAIT_POLICY | idle wall s | idle CPU s | with {cores} busy processes wall s | CPU s | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for policy, (idle_wall, idle_cpu), (load_wall, load_cpu) in rows:
-        print(f"| {policy} | {idle_wall:.1f} | {idle_cpu:.1f} | {load_wall:.1f} | {load_cpu:.1f} | "
-              f"{load_wall / idle_wall:.2f} |")
+                (idle_wall, idle_cpu), (load_wall, load_cpu) = idle, loaded
+                print(f"| {policy} | {idle_wall:.1f} | {idle_cpu:.1f} | {load_wall:.1f} | {load_cpu:.1f} | "
+                      f"{load_wall / idle_wall:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,6 @@ def demo(
     """
     from serving.insight.report import Inputs
     from training.bases import Base
-    from training.evaluation import wide
     from training.runner import evaluate_champions
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
@@ -68,8 +67,8 @@ def demo(
     out.print(f"validation: {run.outcome.scheme_description}")
     print_registrations(out, run)
     out.rule("3. evaluate: champions vs baselines on 1998-01-01 .. 1998-06-30 (what really happened)")
-    table, _ = evaluate_champions(transactions, as_of=as_of, base=base)
-    out.print(validation_table(wide(table), "holdout after 1997-12-31"))
+    out.print(validation_table(evaluate_champions(transactions, as_of=as_of, base=base).labelled(),
+                               "holdout after 1997-12-31"))
     out.rule(f"4. score: every customer as of {scored_at}")
     scores = workdir / "scores.parquet"
     _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out,

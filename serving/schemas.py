@@ -10,7 +10,8 @@ so a request the document allows is answered and one it forbids is refused.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -20,10 +21,39 @@ Text = Annotated[str, StringConstraints(max_length=256)]
 MAX_AMOUNT = 1e9
 MAX_QUANTITY = 1e6
 FIRST_YEAR, LAST_YEAR = 1900, 2199
-YEARS = r"^(19[0-9]{2}|2[01][0-9]{2})-"
-"""Dates and timestamps are written with a year in FIRST_YEAR..LAST_YEAR: the pattern the schema
-gives them, so the feature windows around a cutoff never leave the calendar."""
+DATE = r"(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = f"^{DATE}$"
+DATE_TIME_PATTERN = (f"^{DATE}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?"
+                     "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+"""Dates and timestamps are written with a year in FIRST_YEAR..LAST_YEAR, so the feature windows
+around a cutoff never leave the calendar: the patterns the schema gives them beside their format
+(whole patterns, so that values drawn from them mostly meet the format too)."""
 _REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True, strict=True)
+RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[Tt](\d\d):(\d\d):)(\d\d)(\.\d+)?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$")
+"""A date-time as JSON Schema's `date-time` format reads it (RFC 3339): a `T`, seconds and an offset."""
+
+
+def rfc3339(value: Any) -> Any:
+    """`value` read as an RFC 3339 date-time (a leap second, 23:59:60 UTC, as the last microsecond
+    before it); pydantic alone would also take naive times and a space for the `T`. Anything but a
+    string is left to the type check."""
+    if not isinstance(value, str):
+        return value
+    match = RFC3339.match(value)
+    if match is None:
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2023-05-01T10:00:00Z")
+    seconds, fraction = match[4], (match[5] or "")[:7]
+    sign = -1 if match[7] == "-" else 1
+    offset = sign * (int(match[8]) * 60 + int(match[9])) if match[7] else 0
+    if seconds == "60":
+        if (int(match[2]) * 60 + int(match[3]) - offset) % 1440 != 23 * 60 + 59:
+            raise ValueError("second 60 is only valid as a leap second, at 23:59:60 UTC")
+        seconds, fraction = "59", ".999999"
+    zone = "+00:00" if match[6] in "Zz" else match[6]
+    try:
+        return dt.datetime.fromisoformat(f"{match[1][:10]}T{match[1][11:]}{seconds}{fraction}{zone}")
+    except ValueError as exc:
+        raise ValueError(f"must be a valid RFC 3339 date-time ({exc})") from exc
 
 
 def within_years(value: dt.date) -> dt.date:
@@ -62,8 +92,8 @@ class Transaction(BaseModel):
 
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     timestamp: dt.datetime = Field(
-        description=f"When the order was placed; ISO 8601, UTC when no offset is given; a year in "
-        f"{FIRST_YEAR}..{LAST_YEAR}.", json_schema_extra={"pattern": YEARS})
+        description=f"When the order was placed; RFC 3339 with an offset (Z for UTC), a year in "
+        f"{FIRST_YEAR}..{LAST_YEAR}.", json_schema_extra={"pattern": DATE_TIME_PATTERN})
     amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False,
                           description="Line value in currency units; negative for returns and refunds.")
     quantity: float | None = Field(None, ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False,
@@ -73,13 +103,15 @@ class Transaction(BaseModel):
     channel: Text | None = None
     region: Text | None = None
 
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        return rfc3339(value)
+
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
-        within_years(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return within_years(value).astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _quantity_sign(self) -> Transaction:
@@ -104,7 +136,7 @@ class HistoryRequest(BaseModel):
     model_config = _REQUEST
 
     customers: list[CustomerHistory] = Field(min_length=1)
-    as_of: Annotated[dt.date, Field(json_schema_extra={"pattern": YEARS})] | None = Field(
+    as_of: Annotated[dt.date, Field(json_schema_extra={"pattern": DATE_PATTERN})] | None = Field(
         None,
         description=f"Cutoff of the features (a whole UTC day), a year in {FIRST_YEAR}..{LAST_YEAR}; default: "
         "today (UTC), and the answer's as_of_source says so. Transactions after it are left out of the "

@@ -131,11 +131,14 @@ class Staging:
 def _concatenate(parts: Iterator[Path], out: Path, fmt: str) -> None:
     writer: pq.ParquetWriter | pcsv.CSVWriter | None = None
     make: Callable = pq.ParquetWriter if fmt == "parquet" else pcsv.CSVWriter
+    paths = list(parts)
+    # A chunk whose column is all null (no next purchase date within the horizon) has Arrow type null.
+    schema = pa.unify_schemas([pq.read_schema(path) for path in paths], promote_options="permissive")
     try:
-        for path in parts:
-            table = pq.read_table(path)
+        for path in paths:
+            table = pq.read_table(path).cast(schema)
             if writer is None:
-                writer = make(str(out), table.schema)
+                writer = make(str(out), schema)
             writer.write_table(table)
     finally:
         if writer is not None:

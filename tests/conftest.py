@@ -52,8 +52,12 @@ class TrainedBase:
 @pytest.fixture(scope="session")
 def trained_base() -> TrainedBase:
     """1,200 simulated customers trained as of 2023-09-30 (90 days, small LightGBM models), once per
-    session: tests log it into registries of their own instead of training again."""
-    base = simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions
+    session: tests log it into registries of their own instead of training again. Its channels are
+    named as real sources write them (see `named_channels`)."""
+    from named_channels import with_named_channels
+
+    base = with_named_channels(
+        simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions)
     config = TrainConfig(as_of=dt.date(2023, 9, 30), horizon_days=90, n_cutoffs=3, step_days=45)
     outcome = train(base[base["timestamp"] < "2023-10-01"], config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL})
     return TrainedBase(base, config, outcome)

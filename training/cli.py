@@ -157,15 +157,16 @@ def evaluate(
     from training.runner import evaluate_champions
 
     try:
-        table, horizon = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days,
-                                            engine=engine, base=base_with_champions(base, transactions),
-                                            events=events or None)
+        result = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days, engine=engine,
+                                    base=base_with_champions(base, transactions), events=events or None)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
-    from training.evaluation import wide
-
-    end = as_of.date() + dt.timedelta(days=horizon)
-    out.print(validation_table(wide(table), f"{as_of.date()} + {horizon} days (to {end}): champion vs baselines"))
+    end = as_of.date() + dt.timedelta(days=result.horizon_days)
+    out.print(validation_table(result.labelled(), f"{as_of.date()} + {result.horizon_days} days (to {end}): "
+                                                  f"champions vs baselines"))
+    if not result.from_one_run:
+        out.print("the champions come from different training runs: "
+                  + ", ".join(f"{task} v{version}" for task, version in result.versions.items()))
 
 
 @app.command()

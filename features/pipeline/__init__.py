@@ -12,6 +12,7 @@ from features.pipeline.build import (
     FEATURE_SCHEMA_VERSION,
     build_btyd_summary,
     build_features,
+    channels_seen,
 )
 from features.pipeline.calendar import CALENDAR_COLUMNS, calendar_features, retail_peak_days
 from features.pipeline.labels import LABEL_COLUMNS, build_labels
@@ -43,6 +44,7 @@ __all__ = [
     "build_scoring_frame",
     "build_training_frame",
     "calendar_features",
+    "channels_seen",
     "list_snapshots",
     "load_latest_snapshot",
     "load_snapshot",

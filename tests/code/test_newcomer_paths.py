@@ -22,8 +22,8 @@ def section_commands(heading: str) -> list[list[str]]:
     text = README.read_text("utf-8")
     section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
-    return [shlex.split(line.split("#", 1)[0])[1:] for block in blocks for line in block.splitlines()
-            if line.startswith(".venv/bin/insight ")]
+    return [shlex.split(line.split("#", 1)[0])[1:] for block in blocks
+            for line in block.replace("\\\n", " ").splitlines() if line.startswith(".venv/bin/insight ")]
 
 
 def option(argv: list[str], name: str) -> str:
