@@ -35,8 +35,7 @@ def judged(base: Path, work: Path, name: str, events: list[Path] | None, as_of: 
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{work / name}-mlflow.db"
     began = time.perf_counter()
     training = run_training(base, as_of=as_of, horizon_days=horizon, events=events)
-    table, _ = evaluate_champions(base, as_of=as_of, events=events)
-    table = wide(table).reset_index()
+    table = wide(evaluate_champions(base, as_of=as_of, events=events).table).reset_index()
     return table, training, time.perf_counter() - began
 
 

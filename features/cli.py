@@ -217,17 +217,19 @@ def features(
 ) -> None:
     """Point-in-time features, one row per customer with a purchase on or before --as-of."""
     from features.atomic import atomic_file
+    from features.output_lock import output_lock
     from features.pipeline import build_features, save_snapshot
 
     try:
-        table = build_features(transactions, as_of.date(), engine=engine, events=events or None)
+        with output_lock(out, kind="file"):
+            table = build_features(transactions, as_of.date(), engine=engine, events=events or None)
+            with atomic_file(out) as tmp:
+                table.to_parquet(tmp, index=False)
+        message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
+        if snapshot_root is not None:
+            message += f"; snapshot {save_snapshot(table, as_of.date(), snapshot_root)}"
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    with atomic_file(out) as tmp:
-        table.to_parquet(tmp, index=False)
-    message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
-    if snapshot_root is not None:
-        message += f"; snapshot {save_snapshot(table, as_of.date(), snapshot_root)}"
     Console(soft_wrap=True, highlight=False).print(message)
 
 

@@ -20,6 +20,7 @@ import serving.serve_cli  # noqa: F401  (registers `insight serve`)
 from features.cli import app, fail
 from features.datasets import cdnow_master_path
 from features.ingest import ingest, load_mapping
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 from training.cli import BaseOption, print_registrations, train_with_progress, validation_table
 
 __all__ = ["app"]
@@ -46,7 +47,6 @@ def demo(
     """
     from serving.insight.report import Inputs
     from training.bases import Base
-    from training.evaluation import wide
     from training.runner import evaluate_champions
 
     out = Console(soft_wrap=True, highlight=False, width=max(Console().width, 120))
@@ -67,8 +67,8 @@ def demo(
     out.print(f"validation: {run.outcome.scheme_description}")
     print_registrations(out, run)
     out.rule("3. evaluate: champions vs baselines on 1998-01-01 .. 1998-06-30 (what really happened)")
-    table, _ = evaluate_champions(transactions, as_of=as_of, base=base)
-    out.print(validation_table(wide(table), "holdout after 1997-12-31"))
+    out.print(validation_table(evaluate_champions(transactions, as_of=as_of, base=base).labelled(),
+                               "holdout after 1997-12-31"))
     out.rule(f"4. score: every customer as of {scored_at}")
     scores = workdir / "scores.parquet"
     _score(transactions, scored_at, scores, fmt="parquet", engine="duckdb", chunk_customers=100_000, console=out,
@@ -113,12 +113,17 @@ def score(
     events: Annotated[list[Path] | None, typer.Option(
         "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
+    allow_future: Annotated[bool, typer.Option(
+        "--allow-future", help="Score a cutoff more than --max-days-past-data after the last transaction.")] = False,
+    max_days_past_data: Annotated[int, typer.Option(
+        help="Days --as-of may lie after the last transaction.", min=0)] = DEFAULT_MAX_DAYS_PAST_DATA,
 ) -> None:
     """Score every customer known at --as-of with the champion models; one row per customer.
 
     Chunks are staged beside --out and published in one rename: a killed run, started again with
-    the same arguments, finishes the missing chunks. The feature snapshot for --as-of is saved
-    for the scoring service, features are checked for drift, and the run is logged to MLflow.
+    the same arguments, finishes the missing chunks; a second run on the same --out while one runs
+    is refused. The feature snapshot for --as-of is saved for the scoring service, features are
+    checked for drift, and the run is logged to MLflow.
     """
     from training.champions import base_with_champions
 
@@ -127,8 +132,8 @@ def score(
     except ValueError as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-           console=Console(soft_wrap=True, highlight=False), base=customer_base,
-           events=events or None)
+           console=Console(soft_wrap=True, highlight=False), base=customer_base, events=events or None,
+           allow_future=allow_future, max_days_past_data=max_days_past_data)
 
 
 @app.command()
@@ -204,14 +209,16 @@ def _insight_report(inputs, out: Path, currency: str = "$") -> Path:
 
 
 def _score(transactions: Path, as_of: date, out: Path, *, fmt: str | None, engine: str, chunk_customers: int,
-           console: Console, base, events: list[Path] | None = None) -> None:
+           console: Console, base, events: list[Path] | None = None, allow_future: bool = False,
+           max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> None:
     from serving.batch import run_batch
     from serving.batch_tracking import log_batch_run
 
     try:
         with ChunkProgress(console) as on_chunk:
             result = run_batch(transactions, as_of, out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
-                               on_chunk=on_chunk, base=base, events=events)
+                               on_chunk=on_chunk, base=base, events=events, allow_future=allow_future,
+                               max_days_past_data=max_days_past_data)
     except (ValueError, LookupError, FileNotFoundError) as exc:
         fail(str(exc))
     run_id = log_batch_run(result)
@@ -279,14 +286,11 @@ def with_uplift(table, rule_set):
 
 def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | None, console: Console,
                base=None) -> None:
-    from serving.audiences import assign, load_rules, write_audiences
-    from serving.scored_base import scored_base
+    from features.output_lock import output_lock
 
     try:
-        rule_set = load_rules(rules)
-        table = with_uplift(scored_base(scores, features, base), rule_set)
-        result = assign(table, rule_set)
-        write_audiences(result, table, out)
+        with output_lock(out, kind="directory"):
+            result, table = _write_audiences(scores, out, rules, features, base)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     view = Table(title=f"audiences -> {out}")
@@ -296,3 +300,15 @@ def _audiences(scores: Path, out: Path, *, rules: Path | None, features: Path | 
         view.add_row(str(row.priority), row.audience, f"{row.customers:,}", f"{row.eligible:,}", row.rule)
     console.print(view)
     console.print(f"{len(result.assignments):,} of {len(table):,} customers placed in an audience")
+
+
+def _write_audiences(scores: Path, out: Path, rules: Path | None, features: Path | None, base=None):
+    """Assign the scored customers to audiences and write them to `out`; the result and the table."""
+    from serving.audiences import assign, load_rules, write_audiences
+    from serving.scored_base import scored_base
+
+    rule_set = load_rules(rules)
+    table = with_uplift(scored_base(scores, features, base), rule_set)
+    result = assign(table, rule_set)
+    write_audiences(result, table, out)
+    return result, table

@@ -26,6 +26,7 @@ from training.bases import DEFAULT_BASE, Base, resolve_base
 from training.config import MODEL_NAMES
 from training.job import CustomerModels
 from training.packaging import BUNDLE_FILE, load_bundle
+from training.store_health import champion_files
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 _TASK_TAG = "version."
@@ -112,9 +113,11 @@ def sync_task_aliases(client: MlflowClient, base: Base, champion_set: ChampionSe
 
 
 def task_bundle(client: MlflowClient, base: Base, task: str, version: str) -> CustomerModels:
-    """The bundle registered as `version` of `task`'s model."""
-    path = mlflow.artifacts.download_artifacts(f"models:/{base.model_name(task)}/{version}")
-    return load_bundle(Path(path) / "artifacts" / BUNDLE_FILE)
+    """The bundle registered as `version` of `task`'s model; DamagedStore when its files are missing
+    or cut short."""
+    with champion_files(base.model_name(task), version):
+        path = mlflow.artifacts.download_artifacts(f"models:/{base.model_name(task)}/{version}")
+        return load_bundle(Path(path) / "artifacts" / BUNDLE_FILE)
 
 
 def champion_bundle(client: MlflowClient, task: str, base: Base = Base()) -> tuple[CustomerModels | None, str | None]:

@@ -16,6 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from features.cli import app, fail
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 
 out = Console(soft_wrap=True, highlight=False)
 log = logging.getLogger("insight.train")
@@ -99,6 +100,8 @@ def train(
         "--events", help="Output of `insight ingest-events` (repeat per source): the models also learn "
         "from engagement; scoring then needs the events too.")] = None,
     base: BaseOption = None,
+    max_days_past_data: Annotated[int, typer.Option(
+        help="Days --as-of may lie after the last transaction.", min=0)] = DEFAULT_MAX_DAYS_PAST_DATA,
 ) -> None:
     """Train segments, churn, next-purchase and CLV models; track, register and promote in MLflow.
 
@@ -113,7 +116,7 @@ def train(
         result = train_with_progress(out, transactions, as_of=as_of.date(), horizon_days=horizon_days,
                                      tune_trials=tune_trials, n_cutoffs=n_cutoffs, step_days=step_days,
                                      seasonal_years=seasonal_years, engine=engine, seed=seed, base=customer_base,
-                                     events=events or None)
+                                     events=events or None, max_days_past_data=max_days_past_data)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     from training.evaluation import wide
@@ -154,15 +157,16 @@ def evaluate(
     from training.runner import evaluate_champions
 
     try:
-        table, horizon = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days,
-                                            engine=engine, base=base_with_champions(base, transactions),
-                                            events=events or None)
+        result = evaluate_champions(transactions, as_of=as_of.date(), horizon_days=horizon_days, engine=engine,
+                                    base=base_with_champions(base, transactions), events=events or None)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
-    from training.evaluation import wide
-
-    end = as_of.date() + dt.timedelta(days=horizon)
-    out.print(validation_table(wide(table), f"{as_of.date()} + {horizon} days (to {end}): champion vs baselines"))
+    end = as_of.date() + dt.timedelta(days=result.horizon_days)
+    out.print(validation_table(result.labelled(), f"{as_of.date()} + {result.horizon_days} days (to {end}): "
+                                                  f"champions vs baselines"))
+    if not result.from_one_run:
+        out.print("the champions come from different training runs: "
+                  + ", ".join(f"{task} v{version}" for task, version in result.versions.items()))
 
 
 @app.command()

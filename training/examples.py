@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
-from features.pipeline import build_scoring_frame, build_training_frame, purchasers_of, training_cutoffs
+from features.pipeline import (
+    build_scoring_frame,
+    build_training_frame,
+    channels_seen,
+    purchasers_of,
+    training_cutoffs,
+)
 from features.engine import resolve_backend
 from features.pipeline.source import Events, Transactions, transactions_table
 from training.baselines import MIN_REPEAT_CUSTOMERS, Baselines, repeat_customers, with_baselines
@@ -24,7 +30,8 @@ from training.config import TrainConfig
 
 @dataclass(frozen=True)
 class Examples:
-    """Frames of one training run, each with baseline columns."""
+    """Frames of one training run, each with baseline columns, and the channel names (as in the
+    data) their channel columns stand for."""
 
     train: pd.DataFrame
     valid: pd.DataFrame
@@ -33,6 +40,7 @@ class Examples:
     final_baselines: Baselines
     scheme: str
     description: str
+    channels: tuple[str, ...]
 
 
 def history_start(transactions: Transactions, engine: str = "duckdb") -> dt.date:
@@ -80,9 +88,9 @@ def build_examples(transactions: Transactions, config: TrainConfig, events: Even
             f"a label window must end by as_of and start after {config.min_history_days} days of data. "
             "Use a shorter --horizon-days or a later --as-of."
         )
+    channels = channels_seen(transactions, config.as_of, engine=config.engine)
     full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine,
-                                events=events)
-    channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
+                                channels=channels, events=events)
     scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels,
                                   events=events)
     scoring = purchasers_of(scoring)
@@ -144,7 +152,7 @@ def build_examples(transactions: Transactions, config: TrainConfig, events: Even
         )
     final_baselines = Baselines(horizon).fit(scoring)
     scoring, _ = with_baselines(scoring, horizon, fitted=final_baselines)
-    return Examples(train, valid, full, scoring, final_baselines, scheme, description)
+    return Examples(train, valid, full, scoring, final_baselines, scheme, description, channels)
 
 
 def _seasonal_note(frame: pd.DataFrame, final: dt.date, config: TrainConfig) -> str:

@@ -8,12 +8,14 @@ values over its inputs. The largest ones, by absolute size, become sentences suc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from features.pipeline.channels import PREFIX as SHARE_PREFIX
+from features.pipeline.channels import channel_columns
 from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
 from training import attribution
 from training.job import CustomerModels
@@ -97,8 +99,9 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
 }
 
 
-def describe(feature: str, row: pd.Series) -> str:
-    """A plain-words description of one feature's value for one customer."""
+def describe(feature: str, row: pd.Series, channel_names: Mapping[str, str] | None = None) -> str:
+    """A plain-words description of one feature's value for one customer; `channel_names` maps the
+    slug in a channel column's name to the channel's own name (see `channel_names`)."""
     if feature in PHRASES:
         return PHRASES[feature](row)
     for window in ("30d", "90d", "180d", "365d"):
@@ -106,23 +109,36 @@ def describe(feature: str, row: pd.Series) -> str:
             return f"{row[feature]:.0f} orders in the last {window[:-1]} days"
         if feature == f"spend_{window}":
             return f"spent {row[feature]:,.2f} in the last {window[:-1]} days"
-    if feature.startswith("channel_share_"):
-        return f"{row[feature]:.0%} of orders through {feature.removeprefix('channel_share_')}"
-    if feature.startswith(LAST_CHANNEL_PREFIX):
-        channel = feature.removeprefix(LAST_CHANNEL_PREFIX)
-        return f"last purchase {'not ' if row[feature] == 0 else ''}through {channel}"
-    if feature.startswith(RECENT_CHANNEL_PREFIX):
-        channel = feature.removeprefix(RECENT_CHANNEL_PREFIX)
-        return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
-                               _NO_RECENT_PURCHASE)(row)
+    names = channel_names or {}
+    for prefix in (SHARE_PREFIX, LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX):
+        if feature.startswith(prefix):
+            slug = feature.removeprefix(prefix)
+            return _channel_phrase(prefix, names.get(slug, slug), feature, row)
     return f"{feature.replace('_', ' ')} = {row[feature]:.3g}"
+
+
+def _channel_phrase(prefix: str, channel: str, feature: str, row: pd.Series) -> str:
+    value = row[feature]
+    if prefix == SHARE_PREFIX:
+        return f"{value:.0%} of orders through {channel}"
+    if prefix == LAST_CHANNEL_PREFIX:
+        return f"last purchase {'not ' if value == 0 else ''}through {channel}"
+    return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
+                           _NO_RECENT_PURCHASE)(row)
+
+
+def channel_names(channels: list[str]) -> dict[str, str]:
+    """Slug in the channel columns' names -> the channel's name as in the data ("web_shop" -> "Web Shop")."""
+    return {column.removeprefix(SHARE_PREFIX): channel for channel, column in channel_columns(channels).items()}
 
 
 def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3) -> list[list[Reason]]:
     """Top `top` reasons per row of `frame` for task 'churn' or 'clv'."""
     contributions = attribution.contributions(models, frame, task)
+    names = channel_names(models.channels)
     reasons = []
     for (_, row), (_, contrib) in zip(frame.iterrows(), contributions.iterrows(), strict=True):
         strongest = contrib.abs().sort_values(ascending=False).index[:top]
-        reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row)) for f in strongest])
+        reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row, names))
+                        for f in strongest])
     return reasons

@@ -36,6 +36,7 @@ class CustomerModels:
     horizon_days: int
     probability_days: tuple[int, ...]
     channels: list[str]
+    """The channel names as in the data (not column slugs), passed back to every scoring frame."""
     feature_schema_version: str
     baselines: Baselines
     segments: SegmentationModel
@@ -137,10 +138,9 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     segments = SegmentationModel(random_state=config.seed).fit(
         examples.scoring, previous=previous.segments if previous else None
     )
-    channels = [c.removeprefix("channel_share_") for c in examples.scoring.columns if c.startswith("channel_share_")]
     models = CustomerModels(
         as_of=str(config.as_of), horizon_days=config.horizon_days, probability_days=config.probability_days,
-        channels=channels, feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
+        channels=list(examples.channels), feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
         segments=segments, churn=churn, next_purchase=next_purchase, clv=clv,
         reference=FeatureReference.fit(examples.scoring, FEATURE_COLUMNS),
         uses_events=bool(set(ENGAGEMENT_COLUMNS) & set(examples.scoring.columns)),

@@ -64,7 +64,8 @@ class Registration:
 
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
-    """Point MLflow at the configured store and make sure the experiment exists."""
+    """Point MLflow at the configured store and make sure the experiment exists (`tracking_uri`
+    refuses a damaged local store before MLflow writes to it)."""
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:

@@ -12,6 +12,7 @@ from features.pipeline.build import (
     FEATURE_SCHEMA_VERSION,
     build_btyd_summary,
     build_features,
+    channels_seen,
 )
 from features.pipeline.calendar import CALENDAR_COLUMNS, calendar_features, retail_peak_days
 from features.pipeline.labels import LABEL_COLUMNS, build_labels
@@ -20,6 +21,7 @@ from features.pipeline.snapshot import (
     load_latest_snapshot,
     load_snapshot,
     save_snapshot,
+    serving_snapshot,
     snapshot_path,
 )
 from features.pipeline.training_frame import (
@@ -42,12 +44,14 @@ __all__ = [
     "build_scoring_frame",
     "build_training_frame",
     "calendar_features",
+    "channels_seen",
     "list_snapshots",
     "load_latest_snapshot",
     "load_snapshot",
     "purchasers_of",
     "retail_peak_days",
     "save_snapshot",
+    "serving_snapshot",
     "snapshot_path",
     "training_cutoffs",
 ]

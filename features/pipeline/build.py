@@ -87,6 +87,25 @@ def build_btyd_summary(
     return to_frame(backend, btyd_table(lines, cutoff, monetary=monetary))
 
 
+def channels_seen(
+    transactions: Transactions,
+    as_of: dt.date | str,
+    *,
+    engine: str = "duckdb",
+    backend: ibis.BaseBackend | None = None,
+) -> tuple[str, ...]:
+    """The channel names, exactly as in the data, on lines on or before `as_of`, sorted.
+
+    This is the channel list a model trained as of `as_of` keeps and gives back to every frame it
+    scores: column names are slugs of these names ("Web Shop" -> channel_share_web_shop) and cannot
+    be turned back into them.
+    """
+    cutoff = as_cutoff_date(as_of)
+    backend = resolve_backend(engine, backend)
+    lines = transactions_table(backend, transactions)
+    return channel_mix.discover_channels(backend, lines_in_period(lines, None, cutoff + ONE_DAY))
+
+
 def resolve_channel_columns(
     backend: ibis.BaseBackend,
     lines: ir.Table,

@@ -39,7 +39,7 @@ def test_scores_every_known_customer_once(tracking_env: Path, champions, tmp_pat
     assert result.summary["customers"] == len(scores)
     assert sum(result.summary["segments"].values()) == len(scores)
     assert json.loads(scores["model_versions"].iloc[0]) == champions.versions_by_name
-    assert scores["churn_probability"].between(0, 1).all() and (scores["predicted_clv"] >= 0).all()
+    assert scores["churn_probability"].between(0, 1, inclusive="neither").all() and (scores["predicted_clv"] >= 0).all()
     assert set(score_violations(scores, SCORED_AT, champions.models.horizon_days).values()) == {0}
     assert not list(tmp_path.glob(".*")), "staging left behind"
     snapshot = load_snapshot(tracking_env / "snapshots", SCORED_AT)

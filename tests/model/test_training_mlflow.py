@@ -10,15 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.pipeline import build_labels, purchasers_of
 from features.synth import SimulationConfig, simulate
+from training import metrics
 from training.bases import Base
 from training.champions import current_set
 from training.config import MODEL_NAMES, TrainConfig
 from training.evaluation import SELECTION_METRIC
 from training.examples import build_examples
 from training.job import train
-from training.predict import SCORE_COLUMNS, score
+from training.predict import SCORE_COLUMNS, score, scoring_frame
+from training.models.clv import ClvModel
+from training.override import promote
 from training.promotion import METRIC_TASK
+from training.runner import evaluate_champions
 from training.tracking import champion_bundle, configure, data_fingerprint, log_training_run
 
 pytestmark = pytest.mark.slow
@@ -167,3 +172,39 @@ def test_promotion_compares_on_the_validation_block_only(base, examples, config,
         churn = next(r for r in challengers if r.task == "churn")
         assert churn.score == chosen_figure(noise, "churn") < 0.6 < churn.champion_score
         assert current_set(tracking, Base()).versions == champion_set.versions
+
+
+def test_evaluate_judges_each_tasks_own_champion(base, examples, config, tracking, first, tmp_path) -> None:
+    """A CLV challenger promoted over the older churn champion: `insight evaluate` judges that CLV
+    version and the churn champion (what batch scoring and the API serve), not the churn champion's
+    run bundle, and names the versions."""
+    outcome, _, registrations = first
+    clv = ClvModel(method="gbm", params=WORSE, random_state=config.seed).fit(examples.full, examples.full["label_spend"])
+    challenger = dataclasses.replace(outcome, models=dataclasses.replace(outcome.models, clv=clv))
+    _, logged = log_training_run(challenger, config, data_fingerprint(base), tracking)
+    clv_version = next(r.version for r in logged if r.task == "clv")
+    before = current_set(tracking, Base())
+    promote(tracking, Base(), {"clv": clv_version}, reason="test: a CLV challenger over the older churn champion")
+    try:
+        transactions = tmp_path / "transactions.parquet"
+        base.to_parquet(transactions, index=False)
+        result = evaluate_champions(transactions, as_of=config.as_of)
+    finally:
+        promote(tracking, Base(), before.versions, reason="test: restore the champion set")
+    churn_version = next(r.version for r in registrations if r.task == "churn")
+    assert result.versions == {"churn": churn_version, "orders": before.versions["next_purchase"], "clv": clv_version}
+    assert clv_version != before.versions["clv"] and not result.from_one_run
+
+    frame = purchasers_of(scoring_frame(base, outcome.models, config.as_of))
+    frame = frame.merge(build_labels(base, config.as_of, config.horizon_days), on="customer_id", validate="one_to_one")
+    new_clv, old_clv = clv.predict(frame), outcome.models.clv.predict(frame)
+    assert not np.allclose(new_clv, old_clv)  # the two versions can be told apart
+    spend = np.clip(frame["label_spend"].to_numpy(dtype=float), 0, None)
+    judged = result.table.set_index(["task", "candidate", "metric"])["value"]
+    assert judged[("clv", "model", "gini")] == pytest.approx(metrics.normalized_gini(spend, new_clv), abs=1e-12)
+    assert judged[("clv", "model", "gini")] != pytest.approx(metrics.normalized_gini(spend, old_clv), abs=1e-6)
+    churned = frame["label_churned"].to_numpy(dtype=float)
+    churn_auc = metrics.roc_auc(churned, outcome.models.churn.predict_proba(frame))
+    assert judged[("churn", "model", "roc_auc")] == pytest.approx(churn_auc, abs=1e-12)
+    labelled = result.labelled().index
+    assert ("clv", f"champion v{clv_version}") in labelled and ("churn", f"champion v{churn_version}") in labelled

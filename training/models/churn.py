@@ -25,6 +25,10 @@ from training.models.calibration import SmoothedIsotonic
 from training.models.gbm import GbmModel, offset_link
 
 BASELINE_COLUMN = "bgnbd_p_no_purchase"
+CERTAINTY_MARGIN = 1e-9
+"""How far a baseline's churn probability stays from 0 and 1: BTYD probabilities are accurate to
+about 1e-13, and one that calls a customer certainly gone (P(purchase) 0 in floating point, e.g. a
+one-time buyer of long ago on a simulated base) claims more than any history shows."""
 BASELINE_METHODS = {"bgnbd": "bgnbd_p_purchase", "pnbd": "pnbd_p_purchase"}
 BLEND_METHODS = {"gbm_pnbd": "pnbd"}
 BLEND_WEIGHT = 0.5
@@ -126,4 +130,6 @@ class ChurnModel:
 
 
 def _baseline_churn(frame: pd.DataFrame, method: str) -> np.ndarray:
-    return 1.0 - frame[BASELINE_METHODS[method]].to_numpy(dtype=float)
+    """The baseline's P(no purchase in the horizon), kept CERTAINTY_MARGIN inside (0, 1)."""
+    churn = 1.0 - frame[BASELINE_METHODS[method]].to_numpy(dtype=float)
+    return np.clip(churn, CERTAINTY_MARGIN, 1.0 - CERTAINTY_MARGIN)
