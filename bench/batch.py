@@ -50,13 +50,13 @@ def train_champions(transactions: Path, store: Path, sample: int) -> None:
         f"TO '{sample_file}' (FORMAT parquet)"
     )
     subprocess.run([*INSIGHT, "train", "--transactions", str(sample_file), "--as-of", TRAIN_AS_OF.isoformat(),
-                    "--horizon-days", "90"], check=True, cwd=store, env=_env(store))
+                    "--horizon-days", "90", "--base", "bench"], check=True, cwd=store, env=_env(store))
 
 
 def run_scoring(transactions: Path, store: Path, engine: str, chunk: int) -> dict:
     out = store / f"scores_{engine}.parquet"
     command = [*INSIGHT, "score", "--transactions", str(transactions), "--as-of", AS_OF.isoformat(),
-               "--out", str(out), "--engine", engine, "--chunk-customers", str(chunk)]
+               "--out", str(out), "--engine", engine, "--chunk-customers", str(chunk), "--base", "bench"]
     began = time.perf_counter()
     process = psutil.Popen(command, cwd=store, env=_env(store), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True)

@@ -100,8 +100,7 @@ def run(case: Case, work: Path, customers: int, seed: int, seasonal_years: int) 
     os.chdir(work)
     training = run_training(transactions, as_of=case.as_of, horizon_days=case.horizon_days,
                             seasonal_years=seasonal_years)
-    table, _ = evaluate_champions(transactions, as_of=case.as_of)
-    table = wide(table).reset_index()
+    table = wide(evaluate_champions(transactions, as_of=case.as_of).table).reset_index()
     print(f"\n### {case.describe}\n")
     print(f"validation: {training.outcome.scheme_description}; chosen: "
           + ", ".join(f"{k}={v}" for k, v in training.outcome.choices.items())

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import random
@@ -27,29 +26,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import numpy as np
 import psutil
+from load_clients import client_loop
 from process_stats import cpu_seconds
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package, not bench/features.py
 
-from features.datasets import cdnow_master_path  # noqa: E402
-from features.ingest import ingest, load_mapping  # noqa: E402
-from features.pipeline import load_latest_snapshot, save_snapshot  # noqa: E402
 from serving.local_service import LocalService, free_port, launch, stop, wait_ready  # noqa: E402
 from serving.realtime import score_ids  # noqa: E402
 from serving.sources import load_from_mlflow  # noqa: E402
 from serving.state import ServingSet  # noqa: E402
-from training.predict import score, scoring_frame  # noqa: E402
-from training.runner import run_training  # noqa: E402
+from serving_workspace import (  # noqa: E402
+    API_KEY, SNAPSHOT_AS_OF, build_workspace, inside, service_env, workspace_env)
+from training.predict import score  # noqa: E402
 
-TRAIN_AS_OF, HORIZON_DAYS, SNAPSHOT_AS_OF = dt.date(1997, 12, 31), 182, dt.date(1998, 6, 30)
-API_KEY = "bench-serving-key"
 WARM_UP_S = 3.0
 TARGETS = {"p50_ms": 10.0, "p99_ms": 50.0, "batch_customers_per_s": 20_000}
 
@@ -96,80 +91,11 @@ class Baseline:
         return float(np.percentile(self.latencies_ms, q))
 
 
-def workspace_env(root: Path) -> dict[str, str]:
-    """MLflow store, snapshot store and BentoML home inside the throw-away workspace."""
-    return {"MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}", "INSIGHT_SNAPSHOTS": str(root / "snapshots"),
-            "BENTOML_HOME": str(root / "bentoml")}
-
-
-@contextmanager
-def inside(root: Path):
-    """Run with the workspace as working directory (MLflow writes its artifacts relative to it)."""
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
-def build_workspace(root: Path) -> None:
-    """CDNOW ingested, champions trained and registered as `insight demo` does, snapshot saved.
-
-    Expects os.environ to point MLflow and the snapshot store into `root` (see `workspace_env`).
-    Skipped when `root` already holds a trained workspace (see --workdir), so repeated runs can
-    share one training.
-    """
-    if (root / "mlflow.db").exists() and (root / "snapshots").exists():
-        return
-    root.mkdir(parents=True, exist_ok=True)
-    with inside(root):
-        transactions = ingest(cdnow_master_path(), load_mapping(preset="cdnow"), root / "transactions")
-        run = run_training(transactions.transactions_path, as_of=TRAIN_AS_OF, horizon_days=HORIZON_DAYS)
-        frame = scoring_frame(transactions.transactions_path, run.outcome.models, SNAPSHOT_AS_OF)
-        save_snapshot(frame, SNAPSHOT_AS_OF, root / "snapshots")
-
-
-def service_env(root: Path) -> dict[str, str]:
-    """The environment of `insight serve`: the workspace, one API key, default limits."""
-    return {**os.environ, **workspace_env(root), "INSIGHT_API_KEYS": API_KEY}
-
-
 def request_bodies(ids: list[str], per_request: int, count: int, seed: int) -> list[tuple[bytes, int]]:
     """`count` JSON bodies of `per_request` distinct random snapshot ids, encoded up front."""
     rng = random.Random(seed)
     return [(json.dumps({"customer_ids": rng.sample(ids, per_request)}).encode(), per_request)
             for _ in range(count)]
-
-
-def answered(status: int, body: bytes, expected: int) -> bool:
-    """A correct answer: HTTP 200 and one `ok` entry per requested (known) id."""
-    if status != 200:
-        return False
-    customers = json.loads(body).get("customers", [])
-    return len(customers) == expected and all(c["status"] == "ok" for c in customers)
-
-
-async def client_loop(session: aiohttp.ClientSession, url: str, bodies: list[tuple[bytes, int]], offset: int,
-                      until: float, latencies: list[float], errors: list[int]) -> None:
-    """One closed-loop client: send, wait for the answer, check it, repeat until `until`."""
-    i = offset
-    while time.perf_counter() < until:
-        body, expected = bodies[i % len(bodies)]
-        i += 1
-        began = time.perf_counter()
-        try:
-            async with session.post(url, data=body) as response:
-                payload = await response.read()
-                status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            errors[0] += 1
-            continue
-        elapsed = time.perf_counter() - began
-        if answered(status, payload, expected):
-            latencies.append(elapsed * 1000)
-        else:
-            errors[0] += 1
 
 
 async def drive(url: str, bodies: list[tuple[bytes, int]], clients: int,

@@ -1,54 +1,60 @@
-"""Atomic publication of output directories and files: a failed job leaves nothing half-written."""
+"""Atomic publication of output directories and files: a failed job leaves nothing half-written.
+
+Every target is held with `features.output_lock` while it is written, so two runs never publish
+into one output, and the temporary siblings a killed writer left are removed by the next one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from features.output_lock import output_lock, scratch_name
+
 
 @contextlib.contextmanager
-def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_directory(target: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> Iterator[Path]:
     """Yield a temporary sibling directory; on success it replaces `target` in one rename.
 
-    On any exception the temporary directory is removed and `target` is left as it was.
+    On any exception the temporary directory is removed and `target` is left as it was. An
+    existing file at `target` is refused (OutputError) rather than replaced.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _replace(tmp, target)
+    with output_lock(target, kind="directory", wait_seconds=wait_seconds):
+        tmp = scratch_name(target, "tmp")
+        tmp.mkdir()
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _replace(tmp, target)
 
 
 @contextlib.contextmanager
-def atomic_file(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary sibling path to write; on success it is renamed onto `target`."""
+def atomic_file(target: str | os.PathLike[str], *, wait_seconds: float = 0.0) -> Iterator[Path]:
+    """Yield a temporary sibling path to write; on success it is renamed onto `target`.
+
+    An existing folder at `target` is refused (OutputError) rather than replaced by the file.
+    """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        yield tmp
-    except BaseException:
-        _remove(tmp)
-        raise
-    if target.is_dir():
-        _replace(tmp, target)
-    else:
+    with output_lock(target, kind="file", wait_seconds=wait_seconds):
+        tmp = scratch_name(target, "tmp")
+        try:
+            yield tmp
+        except BaseException:
+            _remove(tmp)
+            raise
         os.replace(tmp, target)
 
 
 def _replace(new: Path, target: Path) -> None:
     """Swap `new` into `target`; an existing directory is moved aside first, then deleted."""
-    if target.exists() and target.is_dir():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if target.is_dir():
+        old = scratch_name(target, "old")
         os.replace(target, old)
         os.replace(new, target)
         shutil.rmtree(old, ignore_errors=True)

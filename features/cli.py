@@ -127,6 +127,78 @@ def ingest(
         out_console.print(f"written: {result.out_dir}")
 
 
+@app.command("ingest-events")
+def ingest_events_command(
+    source: Annotated[str, typer.Argument(help="CSV, Parquet, JSON Lines, Excel or database file of events.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically), e.g. "
+                                      "data/events beside data/transactions.")] = Path("data/events"),
+    preset: Annotated[
+        str | None, typer.Option(help="Built-in event mapping: web-analytics, email-activity.")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Event mapping TOML file (see docs/events.md).")
+    ] = None,
+    id_map: Annotated[
+        Path | None,
+        typer.Option("--id-map", help="Id map from `insight resolve` (its golden records beside it "
+                     "re-key emails and phones)."),
+    ] = None,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(help="Transactions from `insight ingest`: the report counts prospects (never bought)."),
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Treat this as the current time for the future-timestamp check."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate engagement events (sessions, views, emails, tickets, surveys, reviews) into the
+    canonical event table.
+
+    Writes OUT/events.parquet, OUT/quarantine.parquet (every rejected row with its row, field and
+    reason) and OUT/quality_report.{json,txt}. Nothing is written unless the whole run succeeds.
+    A file already in the canonical event columns needs neither --preset nor --mapping.
+    """
+    from features.engine import parquet_source
+    from features.events import Identity, canonical_event_mapping, ingest_events, load_event_mapping
+
+    try:
+        spec = (load_event_mapping(preset=preset, path=mapping) if (preset or mapping)
+                else canonical_event_mapping(read_columns(source)))
+    except MappingError as exc:
+        fail(str(exc) if (preset or mapping)
+             else f"{source}: give --preset NAME or --mapping FILE to say how to read it; {exc}")
+    except SourceError as exc:
+        fail(str(exc))
+    identity = buyers = None
+    if id_map is not None:
+        if not id_map.is_file():
+            fail(f"{id_map}: id map not found")
+        try:
+            identity = Identity.read(id_map)
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{id_map}: cannot read the id map (an id_map.parquet from `insight resolve`): "
+                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    if transactions is not None:
+        try:
+            buyers = pd.read_parquet(parquet_source(transactions), columns=["customer_id"])["customer_id"]
+        except (OSError, ValueError, KeyError) as exc:
+            fail(f"{transactions}: cannot read the transactions: "
+                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    try:
+        result = ingest_events(source, spec, out, now=pd.Timestamp(now, tz="UTC") if now else None,
+                               identity=identity, buyers=buyers)
+    except (SourceError, MappingError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(result.report, indent=2) + "\n")
+    else:
+        out_console = Console(soft_wrap=True, highlight=False)
+        out_console.print(result.summary)
+        out_console.print(f"written: {result.out_dir}")
+
+
 @app.command()
 def features(
     transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
@@ -137,20 +209,27 @@ def features(
         Path | None,
         typer.Option(help="Also save the table in this snapshot store (for the scoring service)."),
     ] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", help="Output of `insight ingest-events` (repeat for several sources): "
+                     "adds the engagement features."),
+    ] = None,
 ) -> None:
     """Point-in-time features, one row per customer with a purchase on or before --as-of."""
     from features.atomic import atomic_file
+    from features.output_lock import output_lock
     from features.pipeline import build_features, save_snapshot
 
     try:
-        table = build_features(transactions, as_of.date(), engine=engine)
+        with output_lock(out, kind="file"):
+            table = build_features(transactions, as_of.date(), engine=engine, events=events or None)
+            with atomic_file(out) as tmp:
+                table.to_parquet(tmp, index=False)
+        message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
+        if snapshot_root is not None:
+            message += f"; snapshot {save_snapshot(table, as_of.date(), snapshot_root)}"
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    with atomic_file(out) as tmp:
-        table.to_parquet(tmp, index=False)
-    message = f"{len(table):,} customers x {table.shape[1] - 1} features as of {as_of.date()} -> {out}"
-    if snapshot_root is not None:
-        message += f"; snapshot {save_snapshot(table, as_of.date(), snapshot_root)}"
     Console(soft_wrap=True, highlight=False).print(message)
 
 
@@ -166,11 +245,16 @@ def synth(
         typer.Option(help="Behaviour shares, e.g. 'loyal=0.2,one_time=0.5,festive=0.3' (must sum to 1)."),
     ] = None,
     return_rate: Annotated[float, typer.Option(help="Base share of orders with a returned line.")] = 0.04,
+    events: Annotated[
+        bool, typer.Option("--events", help="Also simulate engagement events (visits, emails, tickets, "
+                           "surveys, reviews; prospects) into OUT/events.parquet.")
+    ] = False,
 ) -> None:
     """Simulate a retail customer base with known ground truth (behaviour, churn date).
 
     Writes the canonical transaction table (usable wherever `insight ingest` output is) and a
-    truth table, streaming in chunks so 10 M transactions fit in bounded memory.
+    truth table, streaming in chunks so 10 M transactions fit in bounded memory; with --events
+    also the canonical event table (usable wherever `insight ingest-events` output is).
     """
     import time
 
@@ -183,7 +267,7 @@ def synth(
     try:
         config = SimulationConfig(
             n_customers=customers, start=start.date(), end=end.date(), seed=seed,
-            behaviour_mix=_parse_mix(mix) if mix else DEFAULT_MIX, return_rate=return_rate,
+            behaviour_mix=_parse_mix(mix) if mix else DEFAULT_MIX, return_rate=return_rate, events=events,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -193,8 +277,13 @@ def synth(
     rows = pq.ParquetFile(out / TRANSACTIONS_FILE).metadata.num_rows
     truth = pd.read_parquet(out / TRUTH_FILE, columns=["behaviour"])
     shares = truth["behaviour"].value_counts().sort_index()
+    extra = ""
+    if events:
+        from features.events.schema import EVENTS_FILE
+
+        extra = f" and {pq.ParquetFile(out / EVENTS_FILE).metadata.num_rows:,} events"
     Console(soft_wrap=True, highlight=False).print(
-        f"{rows:,} transactions for {len(truth):,} customers "
+        f"{rows:,} transactions{extra} for {len(truth):,} customers "
         f"({config.start} .. {config.end}, seed {seed}) in {elapsed:.1f} s -> {out}\n"
         + ", ".join(f"{name}: {count:,}" for name, count in shares.items())
     )

@@ -60,30 +60,34 @@ def resolve_backend(engine: str, backend: ibis.BaseBackend | None) -> ibis.BaseB
     return backend
 
 
-def parquet_source(path: str | os.PathLike[str]) -> Path:
+def parquet_source(path: str | os.PathLike[str], table_file: str | None = None,
+                   command: str = "insight ingest") -> Path:
     """The Parquet file or directory of Parquet files at `path`, checked to exist and hold data.
 
-    A directory holding the canonical `transactions.parquet` resolves to that file. A missing path or
-    a directory without a `.parquet` file raises FileNotFoundError saying what to run.
+    A directory holding the canonical `table_file` (default `transactions.parquet`) resolves to that
+    file. A missing path or a directory without a `.parquet` file raises FileNotFoundError saying
+    what to run (`command`).
     """
     from features.schema import TRANSACTIONS_FILE
 
+    table_file = table_file or TRANSACTIONS_FILE
     source = Path(path)
     if not source.exists():
-        raise FileNotFoundError(f"no Parquet data at '{source}': nothing is there; run `insight ingest` first")
-    if source.is_dir() and (source / TRANSACTIONS_FILE).exists():
-        return source / TRANSACTIONS_FILE
+        raise FileNotFoundError(f"no Parquet data at '{source}': nothing is there; run `{command}` first")
+    if source.is_dir() and (source / table_file).exists():
+        return source / table_file
     if source.is_dir() and next(source.rglob("*.parquet"), None) is None:
         raise FileNotFoundError(
-            f"no Parquet data at '{source}': the directory holds no .parquet file; run `insight ingest` "
+            f"no Parquet data at '{source}': the directory holds no .parquet file; run `{command}` "
             "first and pass its output directory"
         )
     return source
 
 
-def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str]) -> ir.Table:
+def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str], table_file: str | None = None,
+                 command: str = "insight ingest") -> ir.Table:
     """Register a Parquet file or a directory of Parquet files with `backend`, without loading it."""
-    source = parquet_source(path)
+    source = parquet_source(path, table_file, command)
     if source.is_dir() and backend.name == "duckdb":
         return backend.read_parquet(str(source / "**" / "*.parquet"))
     return backend.read_parquet(str(source))

@@ -1,9 +1,12 @@
 """Campaign audiences from batch scores: readable rules in a TOML file, resolved by priority.
 
 Each audience is a SQL condition over one row per customer (scores joined to that cutoff's
-feature snapshot, plus a few derived columns). A customer eligible for several audiences goes to
+feature snapshot, plus a few derived columns), checked and run by `serving.rule_sandbox`: an
+expression over that table only, never a query or a file. A customer eligible for several audiences goes to
 the first one in file order and is listed as also eligible for the rest, so campaigns never
-contact the same customer twice for one run. The packaged rules are `serving/audiences.toml`.
+contact the same customer twice for one run. Each audience names its channel, and a customer
+who withdrew consent for it (an unsubscribe, or a bounce for email: see the engagement features)
+is never in it. The packaged rules are `serving/audiences.toml`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,20 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from features.atomic import atomic_directory
+from features.pipeline import ENGAGEMENT_COLUMNS
+from serving.rule_sandbox import checked_statement, sandboxed_connection
 
 DEFAULT_RULES = "audiences.toml"
 LIST_COLUMNS = ("customer_id", "segment_name", "churn_probability", "predicted_clv", "p_purchase_90d")
 SCORE_COLUMNS = (*LIST_COLUMNS, "as_of")
+CHANNELS = ("email", "sms", "push", "web", "app", "store", "phone", "any", "none")
+NO_CONSENT: dict[str, str] = {
+    "email": "consent_email = 0 OR email_bounced = 1",
+    "sms": "consent_sms = 0",
+    "push": "consent_push = 0",
+}
+"""Who a channel may not reach: unsubscribed (and, for email, bounced) customers. Customers
+without events on a channel have NULL consent and are not excluded by these conditions."""
 
 
 class AudienceRule(BaseModel):
@@ -34,12 +47,18 @@ class AudienceRule(BaseModel):
     description: str
     when: str = Field(min_length=1)
     control_share: float = Field(0.1, gt=0, lt=1)
+    channel: str = Field("any", description="How the audience is reached; consent is checked for email, sms, push.")
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got '{value}'")
+        return value
 
     @field_validator("when")
     @classmethod
-    def _single_expression(cls, value: str) -> str:
-        if ";" in value:
-            raise ValueError("a rule is one SQL condition; ';' is not allowed")
+    def _one_line(cls, value: str) -> str:
         return " ".join(value.split())
 
 
@@ -79,13 +98,23 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> AudienceRules:
         except OSError as exc:
             raise ValueError(f"{path}: cannot read the audience rules ({exc.strerror})") from exc
     try:
-        return AudienceRules.model_validate(tomllib.loads(text))
+        rules = AudienceRules.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{origin}: not valid TOML ({exc})") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"{origin}: {where}: {first['msg']}") from exc
+    con = sandboxed_connection()
+    try:
+        for rule in rules.audience:
+            try:
+                checked_statement(rule.when, con)
+            except ValueError as exc:
+                raise ValueError(f"{origin}: audience '{rule.name}': {exc}") from exc
+    finally:
+        con.close()
+    return rules
 
 
 def require_scores(scores: pd.DataFrame, source: str | os.PathLike[str]) -> None:
@@ -110,22 +139,32 @@ def customer_table(scores: pd.DataFrame, features: pd.DataFrame | None) -> pd.Da
     if {"spend_90d", "spend_trend_90d"} <= set(table.columns):
         table["spend_prev_90d"] = table["spend_90d"] - table["spend_trend_90d"]
     table["as_of_month"] = pd.to_datetime(table["as_of"]).dt.month
+    for name in ENGAGEMENT_COLUMNS:
+        values = table[name] if name in table.columns else pd.Series(float("nan"), index=table.index)
+        table[name] = pd.to_numeric(values).astype("Float64").mask(values.isna())
     return table
 
 
 def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
-    """Evaluate every rule, then place each customer in its highest-priority audience."""
-    con = duckdb.connect()
+    """Evaluate every rule in the sandbox, then place each customer in its highest-priority audience."""
+    con = sandboxed_connection()
     con.register("customers", table)
-    eligible = {}
-    for rule in rules.audience:
-        try:
-            ids = con.execute(f"SELECT customer_id FROM customers WHERE {rule.when}").df()["customer_id"]
-        except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            raise ValueError(f"audience '{rule.name}': its condition cannot be evaluated: {message}") from exc
-        eligible[rule.name] = set(ids.astype(str))
-    con.close()
+    eligible, unreachable = {}, {}
+    try:
+        for rule in rules.audience:
+            try:
+                ids = con.execute(checked_statement(rule.when, con)).df()["customer_id"]
+                blocked = (con.execute(checked_statement(NO_CONSENT[rule.channel], con)).df()["customer_id"]
+                           if rule.channel in NO_CONSENT else pd.Series(dtype=str))
+            except ValueError as exc:
+                raise ValueError(f"audience '{rule.name}': {exc}") from exc
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0]
+                raise ValueError(f"audience '{rule.name}': its condition cannot be evaluated: {message}") from exc
+            unreachable[rule.name] = set(ids.astype(str)) & set(blocked.astype(str))
+            eligible[rule.name] = set(ids.astype(str)) - unreachable[rule.name]
+    finally:
+        con.close()
 
     rows, placed = [], set()
     for rule in rules.audience:
@@ -139,6 +178,8 @@ def assign(table: pd.DataFrame, rules: AudienceRules) -> Audiences:
         "audience": [r.name for r in rules.audience],
         "customers": [int((assignments["audience"] == r.name).sum()) for r in rules.audience],
         "eligible": [len(eligible[r.name]) for r in rules.audience],
+        "without_consent": [len(unreachable[r.name]) for r in rules.audience],
+        "channel": [r.channel for r in rules.audience],
         "rule": [r.when for r in rules.audience],
         "control_share": [r.control_share for r in rules.audience],
     })

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.engine import parquet_source
+from features.output_lock import output_lock
 from features.pipeline import save_snapshot
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.source import Events
+from training.bases import Base
 from training.champions import Champions, load_champions
-from training.config import snapshot_root
 from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score, scoring_frame
 from serving.staging import Staging, output_format
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK_CUSTOMERS = 100_000
 OUTPUT_COLUMNS = (
     "customer_id", "status", "segment_id", "segment_name", "churn_probability", "expected_orders", "p_purchase_30d",
-    "p_purchase_90d", "expected_next_purchase_date", "predicted_clv", "model_versions", "as_of",
+    "p_purchase_90d", "expected_next_purchase_date", "next_purchase_after_horizon", "predicted_clv", "model_versions", "as_of",
 )
 
 ChunkCallback = Callable[[int, int, int], None]
@@ -60,51 +62,65 @@ def run_batch(
     snapshots: str | os.PathLike[str] | None = None,
     drift_threshold: float = DEFAULT_THRESHOLD,
     on_chunk: ChunkCallback | None = None,
+    events: Events | None = None,
+    base: Base | None = None,
+    max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA,
+    allow_future: bool = False,
 ) -> BatchResult:
     """Score every customer with an accepted line on or before `as_of` and publish `out` atomically.
 
-    Each gets exactly one row with its `status` (see `features.pipeline.orders.STATUSES`).
+    Each gets exactly one row with its `status` (see `features.pipeline.orders.STATUSES`). `out`
+    is locked for the whole run: a second run on it is refused (OutputLocked) and never mixes in.
+    A cutoff more than `max_days_past_data` after the last transaction is refused (FutureCutoff)
+    unless `allow_future`.
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
-    `snapshots` is the feature snapshot store (default `training.config.snapshot_root()`).
+    `base` names the customer base whose champions score (default: `champions.base`, else `default`);
+    `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
+    `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
     if chunk_customers < 1:
         raise ValueError("chunk_customers must be at least 1")
-    began = time.perf_counter()
-    parquet_source(transactions)
-    champions = champions or load_champions()
-    models = champions.models
-    frame = scoring_frame(Path(transactions), models, as_of, engine=engine)
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
-    for feature, value in drifted(drift, drift_threshold).items():
-        log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
-    save_snapshot(frame, as_of, snapshots or snapshot_root())
+    out = Path(out)
+    with output_lock(out, kind="file"):
+        began = time.perf_counter()
+        check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions),
+                     max_days=max_days_past_data, allow_future=allow_future)
+        champions = champions or load_champions(base=base)
+        models = champions.models
+        frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
+        frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+        drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
+        for feature, value in drifted(drift, drift_threshold).items():
+            log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
+        save_snapshot(frame, as_of, snapshots or champions.base.snapshot_root())
 
-    versions = json.dumps(champions.versions_by_name, sort_keys=True)
-    bounds = list(range(0, len(frame), chunk_customers)) or [0]
-    staging = Staging(Path(out), _manifest(frame, as_of, versions, chunk_customers))
-    done = set(staging.open())
-    score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score(models, part))
-    for index, start in enumerate(bounds):
-        part = frame.iloc[start : start + chunk_customers]
-        if index not in done:
-            scores = score_chunk(part)
-            scores["model_versions"] = versions
-            scores["as_of"] = as_of
-            staging.write_part(index, scores[list(OUTPUT_COLUMNS)])
-        if on_chunk is not None:
-            on_chunk(index, len(bounds), len(part))
-    staging.publish(len(bounds), fmt)
+        versions = json.dumps(champions.versions_by_name, sort_keys=True)
+        bounds = list(range(0, len(frame), chunk_customers)) or [0]
+        staging = Staging(out, _manifest(frame, as_of, versions, chunk_customers))
+        done = set(staging.open())
+        score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score(models, part))
+        for index, start in enumerate(bounds):
+            part = frame.iloc[start : start + chunk_customers]
+            if index not in done:
+                scores = score_chunk(part)
+                scores["model_versions"] = versions
+                scores["as_of"] = as_of
+                staging.write_part(index, scores[list(OUTPUT_COLUMNS)])
+            if on_chunk is not None:
+                on_chunk(index, len(bounds), len(part))
+        staging.publish(len(bounds), fmt)
 
-    summary = summarize(Path(out), fmt)
-    summary.update({
-        "as_of": as_of.isoformat(), "engine": engine, "model_versions": champions.versions_by_name,
-        "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
-        "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
-    })
-    return BatchResult(Path(out), summary, drift, len(done))
+        summary = summarize(out, fmt)
+        summary.update({
+            "as_of": as_of.isoformat(), "trained_as_of": str(models.as_of), "base": champions.base.name,
+            "engine": engine,
+            "model_versions": champions.versions_by_name,
+            "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
+            "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),
+        })
+        return BatchResult(out, summary, drift, len(done))
 
 
 def summarize(out: Path, fmt: str = "parquet") -> dict:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import mlflow
 
 from serving.batch import BatchResult
+from training.bases import Base
 from training.tracking import configure
 
 EXPERIMENT = "customer-insight-batch-scoring"
 
 
 def log_batch_run(result: BatchResult) -> str:
-    """Log `result` as one run of the batch-scoring experiment; returns the run id."""
-    configure(EXPERIMENT)
+    """Log `result` as one run of its base's batch-scoring experiment; returns the run id."""
     summary = result.summary
+    configure(Base(summary.get("base", "default")).experiment(EXPERIMENT))
     with mlflow.start_run(run_name=f"score {summary['as_of']}") as run:
         mlflow.log_params({
-            "as_of": summary["as_of"], "engine": summary["engine"], "output": str(result.out),
+            "as_of": summary["as_of"], "base": summary.get("base", "default"), "engine": summary["engine"],
+            "output": str(result.out),
             **{f"model.{name}": version for name, version in summary["model_versions"].items()},
         })
         mlflow.log_metrics({

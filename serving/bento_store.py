@@ -13,11 +13,10 @@ from pathlib import Path
 
 import bentoml
 
-from features.pipeline import list_snapshots, load_latest_snapshot, snapshot_path
-from serving.settings import BENTO_MODEL_NAME
+from features.pipeline import list_snapshots, load_latest_snapshot, serving_snapshot, snapshot_path
+from serving.settings import BENTO_MODEL_NAME, ServingSettings
 from serving.state import ServingSet, prepare
 from training.champions import Champions, load_champions
-from training.config import snapshot_root
 from training.packaging import BUNDLE_FILE, load_bundle, save_bundle
 
 
@@ -49,14 +48,18 @@ def load_from_bento_store(tag: str = f"{BENTO_MODEL_NAME}:latest") -> ServingSet
 
 
 def build_bento(bentofile: Path) -> tuple[bentoml.Tag, bentoml.Tag]:
-    """Import the registry's champions and the newest snapshot, then build the Bento of `bentofile`.
+    """Import the registry's champions and the snapshot the service would serve, then build the Bento of `bentofile`.
 
     Returns (model tag, Bento tag). The Bento carries the model, so it serves without MLflow.
     """
-    root = snapshot_root()
-    cutoffs = list_snapshots(root)
-    if not cutoffs:
+    from serving.sources import serving_base
+
+    champions = load_champions(base=serving_base())
+    root = champions.base.snapshot_root()
+    if not list_snapshots(root):
         raise FileNotFoundError(f"no feature snapshot under '{root}'; run `insight score` first")
-    model_tag = save_to_bento_store(load_champions(), snapshot_path(root, cutoffs[-1]), cutoffs[-1])
+    settings = ServingSettings.from_env()
+    _, as_of = serving_snapshot(root, max_days_past_data=settings.max_days_past_data, as_of=settings.snapshot_as_of)
+    model_tag = save_to_bento_store(champions, snapshot_path(root, as_of), as_of)
     bento = bentoml.bentos.build_bentofile(str(bentofile), build_ctx=str(bentofile.resolve().parent))
     return model_tag, bento.tag

@@ -135,6 +135,36 @@ def simulate(
     out.print(f"written: {out_dir / TRANSACTIONS_FILE}, {out_dir / 'campaign_truth.parquet'}")
 
 
+@campaign_app.command("uplift")
+def uplift(
+    campaign_ids: Annotated[list[str], typer.Option("--campaign", help="A finished campaign to learn from "
+                                                    "(repeat for several).")],
+    transactions: Annotated[Path, typer.Option(help="Transactions covering the campaigns' windows.")],
+    seed: Annotated[int, typer.Option(help="Seed of the model and of the held-out split.")] = 0,
+    store: StoreOption = None,
+) -> None:
+    """Fit the uplift model (X-learner on LightGBM) on finished campaigns with control groups, judge
+    it by the Qini coefficient on held-out members against random and churn-probability targeting,
+    and register it in MLflow (champion only when it beats both and the current champion)."""
+    from serving.campaigns.store import load_campaign
+    from serving.campaigns.uplift import uplift_frame
+    from training.uplift import fit_uplift
+    from training.uplift_tracking import log_uplift_run
+
+    try:
+        frame = uplift_frame([load_campaign(c, store) for c in campaign_ids], transactions)
+        outcome = fit_uplift(frame, seed=seed)
+    except (ValueError, FileNotFoundError, LookupError) as exc:
+        fail(str(exc))
+    run_id, registration = log_uplift_run(outcome, list(campaign_ids))
+    c = outcome.counts
+    out.print(f"{c['members']:,} members; fitted on {c['train']:,}, judged on {c['holdout']:,} held out "
+              f"({c['holdout_treated']:,} treated, {c['holdout_control']:,} control)")
+    out.print(outcome.evaluation.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    out.print(f"{registration.name} v{registration.version} -> {registration.alias}: {registration.reason}")
+    out.print(f"MLflow run: {run_id}")
+
+
 @campaign_app.command("list")
 def list_(store: StoreOption = None) -> None:
     """Every stored campaign: id, audience, cutoff, treated and control sizes."""

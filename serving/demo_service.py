@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from serving.local_service import READY_TIMEOUT_S, ServiceNotReady, launch, port_taken, wait_ready
+from serving.local_service import READY_TIMEOUT_S, ServiceNotReady, launch, port_in_use_message, port_taken, wait_ready
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,15 @@ class RunningService:
     log: Path
 
 
-def start_service(port: int, log: Path) -> RunningService:
-    """Start `insight serve` detached from this process and wait until /readyz says ready."""
+def start_service(port: int, log: Path, base: str | None = None) -> RunningService:
+    """Start `insight serve` (for customer base `base`) detached from this process and wait until
+    /readyz says ready."""
     if port_taken(port):
-        raise RuntimeError(f"port {port} is in use; stop what runs there or start `insight serve --port N` yourself")
+        raise RuntimeError(port_in_use_message(port))
     key = (os.environ.get("INSIGHT_API_KEYS") or "").split(",")[0].strip() or secrets.token_urlsafe(16)
     env = {**os.environ, "INSIGHT_API_KEYS": os.environ.get("INSIGHT_API_KEYS") or key}
+    if base:
+        env["INSIGHT_BASE"] = base
     service = launch(port, log, env)
     try:
         wait_ready(service, READY_TIMEOUT_S)

@@ -44,10 +44,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def port_taken(port: int) -> bool:
-    """Whether something already accepts connections on 127.0.0.1:`port`."""
+def port_taken(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether `host`:`port` cannot be listened on (something else holds it), tried as the server
+    would bind it (SO_REUSEADDR, so a socket in TIME_WAIT does not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def port_in_use_message(port: int) -> str:
+    """The one line `insight serve` and `insight demo` give when the port is held."""
+    return f"port {port} is in use; stop what runs there or choose another with --port N"
 
 
 def launch(port: int, log: Path, env: Mapping[str, str], cwd: Path | None = None,

@@ -1,8 +1,9 @@
 """The OpenAPI document at /docs.json, completed with what BentoML's generator leaves out.
 
 BentoML documents 400/404/500 only; this service also answers 401 (API key), 413 (limits), 415
-(not JSON) and 503 (no models loaded), and its 400 bodies carry a list of field errors. The completed document
-is what clients and the schemathesis test read.
+(not JSON) and 503 (no models loaded), and its 400 bodies carry a list of field errors. The size
+limits configured at start-up become `maxItems` of the request arrays, so the document states every
+rule the service enforces. The completed document is what clients and the schemathesis runs read.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from serving.settings import ServingSettings
+
 PATH = "/docs.json"
 OPEN_OPERATIONS = {"/livez", "/healthz", "/readyz", "/metrics"}
+LIMITED_ARRAYS = {"customer_ids": "max_customers", "customers": "max_customers", "transactions": "max_transactions"}
+"""Request array properties -> the `ServingSettings` limit on their length (answered with 413)."""
 
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
 FIELD_ERRORS = {
@@ -34,9 +39,22 @@ def _response(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def complete(spec: dict[str, Any]) -> dict[str, Any]:
-    """`spec` with bearer security and the 400/401/413/503 answers of every protected operation."""
+def _with_limits(schema: dict[str, Any], spec: dict[str, Any], limits: dict[str, int]) -> None:
+    """Set `maxItems` on the limited arrays of a request schema and of the schemas its arrays refer to."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in limits and prop.get("type") == "array":
+            prop["maxItems"] = limits[name]
+        ref = prop.get("items", {}).get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            _with_limits(spec["components"]["schemas"][ref.rsplit("/", 1)[1]], spec, limits)
+
+
+def complete(spec: dict[str, Any], settings: ServingSettings) -> dict[str, Any]:
+    """`spec` with bearer security, the 400/401/413/503 answers of every protected operation and
+    the size limits of `settings` on the request arrays."""
     spec = copy.deepcopy(spec)
+    limits = {name: getattr(settings, field) for name, field in LIMITED_ARRAYS.items()}
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     spec.setdefault("components", {}).setdefault("securitySchemes", {})["apiKey"] = {
         "type": "http", "scheme": "bearer", "description": "A key from INSIGHT_API_KEYS or INSIGHT_API_KEYS_FILE."}
     for path, item in spec.get("paths", {}).items():
@@ -49,6 +67,10 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
             operation["security"] = [{"apiKey": []}]
             if method == "post":
                 operation.get("requestBody", {})["required"] = True
+                for content in operation.get("requestBody", {}).get("content", {}).values():
+                    body = content.get("schema", {})
+                    for schema in (body, schemas.get(body.get("title", ""), {})):
+                        _with_limits(schema, spec, limits)
                 responses["400"] = _response("Invalid request; one entry per field error.", FIELD_ERRORS)
                 responses["413"] = _response("Over a size limit; the error names it.", ERROR)
                 responses["415"] = _response("The body is not JSON.", ERROR)
@@ -61,9 +83,11 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
 class OpenApiDocument:
     """Answers GET /docs.json with the completed document (built once, on first request)."""
 
-    def __init__(self, app: ASGIApp, spec: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, app: ASGIApp, spec: Callable[[], dict[str, Any]],
+                 settings: ServingSettings | None = None) -> None:
         self.app = app
         self._spec = spec
+        self._settings = settings or ServingSettings.from_env()
         self._document: dict[str, Any] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,5 +95,5 @@ class OpenApiDocument:
             await self.app(scope, receive, send)
             return
         if self._document is None:
-            self._document = complete(self._spec())
+            self._document = complete(self._spec(), self._settings)
         await JSONResponse(self._document)(scope, receive, send)

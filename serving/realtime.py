@@ -22,6 +22,7 @@ from serving.schemas import (
     Reason,
     ScoreResponse,
     Scores,
+    today_utc,
 )
 from serving.state import ServingSet, api_status, as_scores
 from training.explain import explain
@@ -34,35 +35,50 @@ def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
 
 
 def answer(ids: list[str], scores: Mapping[str, Scores], statuses: Mapping[str, str], serving: ServingSet,
-           as_of: dt.date, missing: str = "unknown_customer") -> ScoreResponse:
+           as_of: dt.date, as_of_source: str, missing: str = "unknown_customer", keys: list[str] | None = None,
+           lines_after_as_of: int = 0) -> ScoreResponse:
     """One entry per requested id, in request order, with its status from `statuses` (`missing`
-    for ids not in it) and its scores when it has them."""
-    customers = [CustomerScore(customer_id=i, status=statuses.get(i, missing), scores=scores.get(i)) for i in ids]
-    return ScoreResponse(as_of=as_of, model_versions=serving.versions, customers=customers)
+    for ids not in it) and its scores when it has them; `keys` (default: the ids) are what
+    `scores` and `statuses` are keyed by."""
+    customers = [CustomerScore(customer_id=i, status=statuses.get(key, missing), scores=scores.get(key))
+                 for i, key in zip(ids, keys or ids, strict=True)]
+    return ScoreResponse(as_of=as_of, as_of_source=as_of_source, model_versions=serving.versions,
+                         customers=customers, lines_after_as_of=lines_after_as_of)
 
 
 def score_ids(serving: ServingSet, ids: list[str]) -> ScoreResponse:
     """Scores of snapshot customers; ids not in the snapshot are answered as unknown_customer."""
-    return answer(ids, serving.scores, serving.statuses, serving, serving.as_of)
+    return answer(ids, serving.scores, serving.statuses, serving, serving.as_of, "snapshot")
 
 
-def history_frame(customers: list[CustomerHistory]) -> pd.DataFrame:
-    """The customers' transactions as a canonical transaction frame."""
-    rows = [{"customer_id": customer.customer_id, **line.model_dump()}
-            for customer in customers for line in customer.transactions]
+def history_frame(customers: list[CustomerHistory], keys: list[str] | None = None) -> pd.DataFrame:
+    """The customers' transactions as a canonical transaction frame, each under its key in `keys`
+    (default: its customer_id)."""
+    keys = keys or [customer.customer_id for customer in customers]
+    rows = [{"customer_id": key, **line.model_dump()}
+            for key, customer in zip(keys, customers, strict=True) for line in customer.transactions]
     return pd.DataFrame(rows)
 
 
-def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
-    """Scores computed from raw transactions as of `as_of`, with the models' stored baselines.
+def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date | None) -> ScoreResponse:
+    """Scores computed from raw transactions as of `as_of` (None: today, UTC), with the models'
+    stored baselines; the answer's as_of_source says which.
 
-    A customer whose lines are all returns has no order to build features from: status no_orders.
+    Each entry is scored from its own lines (keyed by its position, so an id sent twice is two
+    histories); lines after `as_of` are left out, as in batch scoring, and counted. A customer
+    without a purchase on or before `as_of` has no order to build features from: status no_orders.
     """
+    as_of_source = "request" if as_of is not None else "today_utc"
+    as_of = as_of or today_utc()
     models = serving.models
-    features = build_scoring_frame(history_frame(customers), as_of, models.horizon_days, channels=models.channels)
+    keys = [str(position) for position in range(len(customers))]
+    features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
+                                   channels=models.channels)
     scored = score(models, with_baselines_of(models, features)) if not features.empty else None
     scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
-    return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, "no_orders")
+    after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)
+    return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, as_of_source,
+                  "no_orders", keys=keys, lines_after_as_of=after)
 
 
 def _number(value: float) -> float | None:
@@ -79,7 +95,7 @@ def explain_ids(serving: ServingSet, ids: list[str], top: int) -> ExplainRespons
         by_task = {task: explain(serving.models, frame, task, top=top) for task in ("churn", "clv")}
         for position, customer_id in enumerate(frame["customer_id"]):
             reasons[customer_id] = {
-                task: [Reason(feature=r.feature, value=_number(r.value), contribution=_number(r.contribution),
+                task: [Reason(feature=r.feature, value=_number(r.value), contribution=float(r.contribution),
                               text=r.text) for r in task_reasons[position][:top]]
                 for task, task_reasons in by_task.items()
             }

@@ -1,14 +1,17 @@
 """Request and response bodies of the scoring API, as pydantic models (they are the OpenAPI schema).
 
-Every request model forbids unknown fields and hides input values in its error messages, so a
-rejected request is answered field by field and no customer data reaches the server log.
+Every request model forbids unknown fields, takes JSON types strictly (a quantity of "3" or true is
+refused, as the schema says) and hides input values in its error messages, so a rejected request
+is answered field by field and no customer data reaches the server log. Every rule a request is
+checked against is written in the schema too (`serving.openapi` adds the configured size limits),
+so a request the document allows is answered and one it forbids is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -17,7 +20,52 @@ Text = Annotated[str, StringConstraints(max_length=256)]
 
 MAX_AMOUNT = 1e9
 MAX_QUANTITY = 1e6
-_REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+DATE = r"(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = f"^{DATE}$"
+DATE_TIME_PATTERN = (f"^{DATE}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?"
+                     "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+"""Dates and timestamps are written with a year in FIRST_YEAR..LAST_YEAR, so the feature windows
+around a cutoff never leave the calendar: the patterns the schema gives them beside their format
+(whole patterns, so that values drawn from them mostly meet the format too)."""
+_REQUEST = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True, strict=True)
+RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[Tt](\d\d):(\d\d):)(\d\d)(\.\d+)?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$")
+"""A date-time as JSON Schema's `date-time` format reads it (RFC 3339): a `T`, seconds and an offset."""
+
+
+def rfc3339(value: Any) -> Any:
+    """`value` read as an RFC 3339 date-time (a leap second, 23:59:60 UTC, as the last microsecond
+    before it); pydantic alone would also take naive times and a space for the `T`. Anything but a
+    string is left to the type check."""
+    if not isinstance(value, str):
+        return value
+    match = RFC3339.match(value)
+    if match is None:
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2023-05-01T10:00:00Z")
+    seconds, fraction = match[4], (match[5] or "")[:7]
+    sign = -1 if match[7] == "-" else 1
+    offset = sign * (int(match[8]) * 60 + int(match[9])) if match[7] else 0
+    if seconds == "60":
+        if (int(match[2]) * 60 + int(match[3]) - offset) % 1440 != 23 * 60 + 59:
+            raise ValueError("second 60 is only valid as a leap second, at 23:59:60 UTC")
+        seconds, fraction = "59", ".999999"
+    zone = "+00:00" if match[6] in "Zz" else match[6]
+    try:
+        return dt.datetime.fromisoformat(f"{match[1][:10]}T{match[1][11:]}{seconds}{fraction}{zone}")
+    except ValueError as exc:
+        raise ValueError(f"must be a valid RFC 3339 date-time ({exc})") from exc
+
+
+def within_years(value: dt.date) -> dt.date:
+    """`value` if its year (as written, before any time zone conversion) is in the supported range."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def today_utc() -> dt.date:
+    """The default cutoff of /score_history: the current UTC day."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 class ScoreRequest(BaseModel):
@@ -39,32 +87,31 @@ class ExplainRequest(ScoreRequest):
 class Transaction(BaseModel):
     """One order line of a customer, in the canonical transaction fields (see README)."""
 
-    model_config = _REQUEST
+    model_config = ConfigDict(**_REQUEST, json_schema_extra={
+        "anyOf": [{"properties": {"quantity": {"minimum": 0}}}, {"properties": {"amount": {"maximum": 0}}}]})
 
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    timestamp: dt.datetime = Field(description="When the order was placed; ISO 8601, UTC when no offset is given.")
-    amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT,
+    timestamp: dt.datetime = Field(
+        description=f"When the order was placed; RFC 3339 with an offset (Z for UTC), a year in "
+        f"{FIRST_YEAR}..{LAST_YEAR}.", json_schema_extra={"pattern": DATE_TIME_PATTERN})
+    amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False,
                           description="Line value in currency units; negative for returns and refunds.")
-    quantity: float | None = Field(None, ge=-MAX_QUANTITY, le=MAX_QUANTITY,
+    quantity: float | None = Field(None, ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False,
                                    description="Units; negative only on a return (amount <= 0).")
     product_id: Text | None = None
     category: Text | None = None
     channel: Text | None = None
     region: Text | None = None
 
-    @field_validator("amount", "quantity")
+    @field_validator("timestamp", mode="before")
     @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    def _rfc3339(cls, value: Any) -> Any:
+        return rfc3339(value)
 
     @field_validator("timestamp")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return within_years(value).astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _quantity_sign(self) -> Transaction:
@@ -74,7 +121,8 @@ class Transaction(BaseModel):
 
 
 class CustomerHistory(BaseModel):
-    """A customer given by its raw transactions instead of an id in the snapshot."""
+    """A customer given by its raw transactions instead of an id in the snapshot; scored from these
+    transactions alone (an id sent twice is two histories, answered one by one)."""
 
     model_config = _REQUEST
 
@@ -88,26 +136,17 @@ class HistoryRequest(BaseModel):
     model_config = _REQUEST
 
     customers: list[CustomerHistory] = Field(min_length=1)
-    as_of: dt.date = Field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).date(),
-        description="Cutoff of the features (a whole UTC day); default: today (UTC). Transactions after it "
-        "are refused.",
+    as_of: Annotated[dt.date, Field(json_schema_extra={"pattern": DATE_PATTERN})] | None = Field(
+        None,
+        description=f"Cutoff of the features (a whole UTC day), a year in {FIRST_YEAR}..{LAST_YEAR}; default: "
+        "today (UTC), and the answer's as_of_source says so. Transactions after it are left out of the "
+        "features, as in batch scoring; the answer counts them in lines_after_as_of.",
     )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> HistoryRequest:
-        seen: set[str] = set()
-        for i, customer in enumerate(self.customers):
-            if customer.customer_id in seen:
-                raise ValueError(f"customers[{i}].customer_id repeats an earlier customer; send each customer once")
-            seen.add(customer.customer_id)
-            for j, line in enumerate(customer.transactions):
-                if line.timestamp.date() > self.as_of:
-                    raise ValueError(
-                        f"customers[{i}].transactions[{j}].timestamp is after as_of {self.as_of}; "
-                        "drop it or move as_of"
-                    )
-        return self
+    @field_validator("as_of")
+    @classmethod
+    def _supported(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else within_years(value)
 
 
 class Scores(BaseModel):
@@ -119,7 +158,12 @@ class Scores(BaseModel):
     expected_orders: float = Field(ge=0)
     p_purchase_30d: float = Field(ge=0, le=1)
     p_purchase_90d: float = Field(ge=0, le=1)
-    expected_next_purchase_date: dt.date | None = Field(description="Null when no purchase is expected.")
+    expected_next_purchase_date: dt.date | None = Field(
+        description="The day by which a purchase is as likely as not, when that day falls inside the model's "
+        "horizon; null otherwise (then next_purchase_after_horizon is true).")
+    next_purchase_after_horizon: bool = Field(
+        description="True when a purchase within the horizon is less likely than not (churn_probability > 0.5), "
+        "so the next purchase, if any, is expected after it.")
     predicted_clv: float
 
 
@@ -138,8 +182,13 @@ class ScoreResponse(BaseModel):
     """Scores per requested customer, in request order, with what produced them."""
 
     as_of: dt.date = Field(description="Cutoff of the features used.")
+    as_of_source: Literal["snapshot", "request", "today_utc"] = Field(
+        description="Where as_of comes from: the feature snapshot (/score), the request's as_of, or today "
+        "(UTC) because /score_history was called without one.")
     model_versions: dict[str, str] = Field(description="Registered model name -> version.")
     customers: list[CustomerScore]
+    lines_after_as_of: int = Field(0, ge=0, description="/score_history: transaction lines dated after as_of, "
+                                   "left out of the features; 0 for /score.")
 
 
 class Reason(BaseModel):
@@ -147,8 +196,9 @@ class Reason(BaseModel):
 
     feature: str
     value: float | None
-    contribution: float | None = Field(description="On the model's raw scale (log-odds for churn, log-spend for "
-                                       "CLV); null when the task is served by a baseline model.")
+    contribution: float = Field(description="On the model's raw scale (log-odds for churn, log-spend for CLV): "
+                                "LightGBM's SHAP value, a blend's weighted parts (its BTYD part as one reason), "
+                                "or a BTYD model's Shapley value against the median training customer.")
     text: str
 
 

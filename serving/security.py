@@ -1,10 +1,11 @@
 """The service's front door: an API key on every path but health, metrics and docs; JSON bodies
-only; a body size cap.
+on the JSON APIs; a body size cap.
 
 An ASGI middleware, so it guards BentoML's routes and the mounted /models app alike and refuses a
 request before its body is read or parsed (BentoML would otherwise parse other content types as
-forms, and log the body in the field names of the error). Keys are kept only as SHA-256 digests
-and compared in constant time.
+forms, and log the body in the field names of the error). A method a path does not declare
+(POST /models, PUT /score) goes on to the app, which answers 405 with `Allow`, whatever its
+content type. Keys are kept only as SHA-256 digests and compared in constant time.
 """
 
 from __future__ import annotations
@@ -52,14 +53,17 @@ def is_json(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class ApiKeyGuard:
-    """ASGI middleware enforcing the API key and the body size limit of `ServingSettings`."""
+    """ASGI middleware enforcing the API key, JSON bodies on the POST routes in `json_routes` and
+    the body size limit of `ServingSettings`."""
 
-    def __init__(self, app: ASGIApp, settings: ServingSettings | None = None) -> None:
+    def __init__(self, app: ASGIApp, json_routes: frozenset[str] = frozenset(),
+                 settings: ServingSettings | None = None) -> None:
         self.app = app
         settings = settings or ServingSettings.from_env()
         settings.require_auth_decision()
         self._digests = tuple(_digest(key) for key in settings.api_keys)
         self._max_body = settings.max_body_bytes
+        self._json_routes = json_routes
 
     def accepts(self, token: str | None) -> bool:
         """Whether `token` is a configured key (always true when the service runs without keys)."""
@@ -80,7 +84,7 @@ class ApiKeyGuard:
             await _refuse(scope, receive, send, 401, f"{problem}: send the header 'Authorization: Bearer <key>'",
                           CHALLENGE)
             return
-        if scope["method"] == "POST" and not is_json(scope["headers"]):
+        if scope["method"] == "POST" and scope["path"] in self._json_routes and not is_json(scope["headers"]):
             await _refuse(scope, receive, send, 415, "send the request body as JSON with "
                           "'Content-Type: application/json'")
             return

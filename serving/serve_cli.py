@@ -25,6 +25,8 @@ def serve(
         "build the Bento from bentofile.yaml and serve that (it no longer needs MLflow).")] = False,
     no_auth: Annotated[bool, typer.Option(
         "--no-auth", help="Serve without API keys (local development only).")] = False,
+    base: Annotated[str | None, typer.Option(
+        "--base", help="Customer base to serve (default: INSIGHT_BASE, else the only base with champions).")] = None,
 ) -> None:
     """Serve real-time scores on HTTP: POST /score, /score_history, /explain, /reload; GET /models.
 
@@ -33,11 +35,19 @@ def serve(
     unless --no-auth is given. Models come from the MLflow registry (champion aliases) and the
     snapshot store, or, with --build, from the Bento.
     """
+    from serving.local_service import port_in_use_message, port_taken
+
+    if port_taken(port, host):
+        fail(port_in_use_message(port))
     import bentoml
 
     if no_auth:
         os.environ["INSIGHT_ALLOW_NO_AUTH"] = "1"
     try:
+        if base is not None:
+            from training.bases import Base
+
+            os.environ["INSIGHT_BASE"] = Base(base).name
         ServingSettings.from_env().require_auth_decision()
         service_workers()
     except ValueError as exc:

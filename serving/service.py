@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from serving.openapi import OpenApiDocument
 from serving.readiness import ReadinessProbe
+from serving.refusal_log import log_refusals_at_info
 from serving.realtime import explain_ids, score_histories, score_ids
 from serving.schemas import (
     CustomerHistory,
@@ -65,6 +66,7 @@ class CustomerInsight:
 
     def __init__(self) -> None:
         log_to_stderr()
+        log_refusals_at_info()
         self.settings = ServingSettings.from_env()
         self.settings.require_auth_decision()
         self.state = ServingState(loader_for(self.settings))
@@ -101,7 +103,7 @@ class CustomerInsight:
         return self.too_many_customers(len(customer_ids)) or score_ids(serving, customer_ids)
 
     @bentoml.api(route="/score_history", input_spec=HistoryRequest)
-    def score_history(self, customers: list[CustomerHistory], as_of: dt.date) -> ScoreResponse:
+    def score_history(self, customers: list[CustomerHistory], as_of: dt.date | None = None) -> ScoreResponse:
         """Scores computed from each customer's raw transactions as of `as_of`, with the training feature code."""
         serving = self.serving()
         if isinstance(serving, JSONResponse):
@@ -155,6 +157,7 @@ class CustomerInsight:
         )
 
 
-CustomerInsight.add_asgi_middleware(ApiKeyGuard)
+CustomerInsight.add_asgi_middleware(ApiKeyGuard,
+                                    json_routes=frozenset(api.route for api in CustomerInsight.apis.values()))
 CustomerInsight.add_asgi_middleware(ReadinessProbe)
 CustomerInsight.add_asgi_middleware(OpenApiDocument, spec=lambda: CustomerInsight.openapi_spec.asdict())

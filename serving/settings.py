@@ -11,6 +11,8 @@
 | INSIGHT_MAX_BODY_BYTES | request body size | 16 MiB |
 | INSIGHT_WORKERS | worker processes, each holding the models and scores (POST /reload reaches all) | 2 |
 | INSIGHT_TRACE_SCORING | `1` to create OpenTelemetry spans for the scoring routes too | off |
+| INSIGHT_SNAPSHOT_AS_OF | the snapshot cutoff to serve (YYYY-MM-DD) | the newest within the data |
+| INSIGHT_MAX_DAYS_PAST_DATA | days a served snapshot's cutoff may lie after its newest purchase | 90 |
 
 The scoring routes are left out of tracing by default: BentoML builds several spans per request
 even when no exporter is configured, which took about half the service's CPU per /score call
@@ -19,12 +21,15 @@ even when no exporter is configured, which took about half the service's CPU per
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 
 BENTO_MODEL_NAME = "customer-insight-champions"
 SCORING_ROUTES: tuple[str, ...] = ("/score", "/score_history", "/explain")
@@ -33,6 +38,8 @@ _VARIABLES = {
     "max_customers": "INSIGHT_MAX_CUSTOMERS",
     "max_transactions": "INSIGHT_MAX_TRANSACTIONS",
     "max_body_bytes": "INSIGHT_MAX_BODY_BYTES",
+    "snapshot_as_of": "INSIGHT_SNAPSHOT_AS_OF",
+    "max_days_past_data": "INSIGHT_MAX_DAYS_PAST_DATA",
 }
 
 
@@ -45,6 +52,8 @@ class ServingSettings(BaseModel):
     max_customers: int = Field(1000, ge=1)
     max_transactions: int = Field(10_000, ge=1)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    snapshot_as_of: dt.date | None = None
+    max_days_past_data: int = Field(DEFAULT_MAX_DAYS_PAST_DATA, ge=0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServingSettings:

@@ -52,12 +52,16 @@ class TrainConfig(BaseModel):
 
 
 def tracking_uri() -> str:
-    """MLFLOW_TRACKING_URI if set, else a local SQLite store under ./mlruns."""
+    """MLFLOW_TRACKING_URI if set, else a local SQLite store under ./mlruns. A local store that is
+    empty, not SQLite or damaged is refused here (DamagedStore), before anything opens it."""
+    from training.store_health import check_tracking_store
+
     uri = os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        return uri
-    DEFAULT_TRACKING_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(DEFAULT_TRACKING_DIR / 'mlflow.db').resolve()}"
+    if not uri:
+        DEFAULT_TRACKING_DIR.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{(DEFAULT_TRACKING_DIR / 'mlflow.db').resolve()}"
+    check_tracking_store(uri)
+    return uri
 
 
 def artifact_root() -> str:

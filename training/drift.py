@@ -26,13 +26,15 @@ class FeatureReference:
     edges: dict[str, np.ndarray]
     shares: dict[str, np.ndarray]
     rows: int
+    centre: dict[str, float] | None = None
+    """Median of each feature: the reference customer that explanations of BTYD models compare with."""
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, columns: Iterable[str], bins: int = 10) -> FeatureReference:
         """Quantile bins of every numeric column in `columns` present in `frame`."""
         if bins < 2:
             raise ValueError("bins must be at least 2")
-        edges, shares = {}, {}
+        edges, shares, centre = {}, {}, {}
         for column in columns:
             if column not in frame or not pd.api.types.is_numeric_dtype(frame[column]):
                 continue
@@ -41,7 +43,9 @@ class FeatureReference:
             cut = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])) if finite.size else np.array([])
             edges[column] = cut
             shares[column] = _shares(values, cut)
-        return cls(edges=edges, shares=shares, rows=len(frame))
+            if finite.size:
+                centre[column] = float(np.median(finite))
+        return cls(edges=edges, shares=shares, rows=len(frame), centre=centre)
 
     def psi(self, frame: pd.DataFrame) -> pd.Series:
         """PSI per feature of `frame` against this reference, largest first (missing columns skipped)."""

@@ -15,16 +15,23 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
-from features.pipeline import build_scoring_frame, build_training_frame, purchasers_of, training_cutoffs
+from features.pipeline import (
+    build_scoring_frame,
+    build_training_frame,
+    channels_seen,
+    purchasers_of,
+    training_cutoffs,
+)
 from features.engine import resolve_backend
-from features.pipeline.source import Transactions, transactions_table
+from features.pipeline.source import Events, Transactions, transactions_table
 from training.baselines import MIN_REPEAT_CUSTOMERS, Baselines, repeat_customers, with_baselines
 from training.config import TrainConfig
 
 
 @dataclass(frozen=True)
 class Examples:
-    """Frames of one training run, each with baseline columns."""
+    """Frames of one training run, each with baseline columns, and the channel names (as in the
+    data) their channel columns stand for."""
 
     train: pd.DataFrame
     valid: pd.DataFrame
@@ -33,6 +40,7 @@ class Examples:
     final_baselines: Baselines
     scheme: str
     description: str
+    channels: tuple[str, ...]
 
 
 def history_start(transactions: Transactions, engine: str = "duckdb") -> dt.date:
@@ -63,8 +71,9 @@ def _without(frame: pd.DataFrame, cutoffs: list[dt.date]) -> pd.DataFrame:
     return frame[~frame["as_of"].isin([pd.Timestamp(c) for c in cutoffs])].reset_index(drop=True)
 
 
-def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
-    """All frames for `config`, rows after as_of ignored by construction.
+def build_examples(transactions: Transactions, config: TrainConfig, events: Events | None = None) -> Examples:
+    """All frames for `config`, rows after as_of ignored by construction; with `events` every frame
+    carries the engagement features (features/pipeline/engagement.py).
 
     Snapshots too thin for the baselines are left out of the stacked frames, and the description
     names them; out-of-time validation needs the validation cutoff's snapshot and at least one
@@ -79,9 +88,11 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
             f"a label window must end by as_of and start after {config.min_history_days} days of data. "
             "Use a shorter --horizon-days or a later --as-of."
         )
-    full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine)
-    channels = [c.removeprefix("channel_share_") for c in full.columns if c.startswith("channel_share_")]
-    scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels)
+    channels = channels_seen(transactions, config.as_of, engine=config.engine)
+    full = build_training_frame(transactions, config.as_of, horizon, cutoffs=full_cutoffs, engine=config.engine,
+                                channels=channels, events=events)
+    scoring = build_scoring_frame(transactions, config.as_of, horizon, engine=config.engine, channels=channels,
+                                  events=events)
     scoring = purchasers_of(scoring)
     thin = thin_snapshots(full)
     full = _without(full, thin)
@@ -97,7 +108,8 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
     train = None
     if oot_cutoffs and validation_cutoff not in thin:
         train = build_training_frame(
-            transactions, validation_cutoff, horizon, cutoffs=oot_cutoffs, channels=channels, engine=config.engine
+            transactions, validation_cutoff, horizon, cutoffs=oot_cutoffs, channels=channels, engine=config.engine,
+            events=events,
         )
         thin_train = thin_snapshots(train)
         train = _without(train, thin_train)
@@ -140,7 +152,7 @@ def build_examples(transactions: Transactions, config: TrainConfig) -> Examples:
         )
     final_baselines = Baselines(horizon).fit(scoring)
     scoring, _ = with_baselines(scoring, horizon, fitted=final_baselines)
-    return Examples(train, valid, full, scoring, final_baselines, scheme, description)
+    return Examples(train, valid, full, scoring, final_baselines, scheme, description, channels)
 
 
 def _seasonal_note(frame: pd.DataFrame, final: dt.date, config: TrainConfig) -> str:

@@ -1,20 +1,23 @@
 """Per-customer reasons behind a churn or lifetime-value prediction, in plain words.
 
-Contributions are LightGBM's SHAP values (`pred_contrib`) on the model's raw scale (log-odds for
-churn, log-spend for CLV). The largest ones, by absolute size, become sentences such as
+Contributions come from `training.attribution` on the model's raw scale (log-odds for churn,
+log-spend for CLV): LightGBM's SHAP values, a blend's weighted parts, or a BTYD model's Shapley
+values over its inputs. The largest ones, by absolute size, become sentences such as
 "no order for 210 days, 3.1x the usual gap between orders", each with its signed contribution.
-A task served by a baseline model has no trees to explain: its reasons are its baseline inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from features.pipeline.channels import PREFIX as SHARE_PREFIX
+from features.pipeline.channels import channel_columns
 from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
+from training import attribution
 from training.job import CustomerModels
 
 
@@ -69,6 +72,11 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "bgnbd_expected_orders": lambda r: f"BG/NBD expects {r['bgnbd_expected_orders']:.2f} orders",
     "bgnbd_p_no_purchase": lambda r: f"BG/NBD gives {r['bgnbd_p_no_purchase']:.0%} chance of no order",
     "bgnbd_gg_spend": lambda r: f"BG/NBD x Gamma-Gamma expects {r['bgnbd_gg_spend']:,.2f} spend",
+    "pnbd_p_purchase": lambda r: f"Pareto/NBD gives {1 - r['pnbd_p_purchase']:.0%} chance of no order",
+    "btyd_recency": lambda r: f"{_days(r['btyd_recency'])} from the first to the last purchase day",
+    "btyd_T": lambda r: f"first purchase {_days(r['btyd_T'])} ago",
+    "btyd_monetary": lambda r: (f"repeat purchase days worth {r['btyd_monetary']:,.2f} on average"
+                                if r["btyd_frequency"] > 0 else "no repeat purchase day yet"),
     "cal_nov_dec_share": lambda r: f"{r['cal_nov_dec_share']:.0%} of the coming window is November-December",
     "order_value_ratio_90d": _unless_missing(
         "order_value_ratio_90d", lambda v: f"orders of the last 90 days worth {v:.1f}x the usual order",
@@ -91,8 +99,9 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
 }
 
 
-def describe(feature: str, row: pd.Series) -> str:
-    """A plain-words description of one feature's value for one customer."""
+def describe(feature: str, row: pd.Series, channel_names: Mapping[str, str] | None = None) -> str:
+    """A plain-words description of one feature's value for one customer; `channel_names` maps the
+    slug in a channel column's name to the channel's own name (see `channel_names`)."""
     if feature in PHRASES:
         return PHRASES[feature](row)
     for window in ("30d", "90d", "180d", "365d"):
@@ -100,33 +109,36 @@ def describe(feature: str, row: pd.Series) -> str:
             return f"{row[feature]:.0f} orders in the last {window[:-1]} days"
         if feature == f"spend_{window}":
             return f"spent {row[feature]:,.2f} in the last {window[:-1]} days"
-    if feature.startswith("channel_share_"):
-        return f"{row[feature]:.0%} of orders through {feature.removeprefix('channel_share_')}"
-    if feature.startswith(LAST_CHANNEL_PREFIX):
-        channel = feature.removeprefix(LAST_CHANNEL_PREFIX)
-        return f"last purchase {'not ' if row[feature] == 0 else ''}through {channel}"
-    if feature.startswith(RECENT_CHANNEL_PREFIX):
-        channel = feature.removeprefix(RECENT_CHANNEL_PREFIX)
-        return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
-                               _NO_RECENT_PURCHASE)(row)
+    names = channel_names or {}
+    for prefix in (SHARE_PREFIX, LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX):
+        if feature.startswith(prefix):
+            slug = feature.removeprefix(prefix)
+            return _channel_phrase(prefix, names.get(slug, slug), feature, row)
     return f"{feature.replace('_', ' ')} = {row[feature]:.3g}"
+
+
+def _channel_phrase(prefix: str, channel: str, feature: str, row: pd.Series) -> str:
+    value = row[feature]
+    if prefix == SHARE_PREFIX:
+        return f"{value:.0%} of orders through {channel}"
+    if prefix == LAST_CHANNEL_PREFIX:
+        return f"last purchase {'not ' if value == 0 else ''}through {channel}"
+    return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
+                           _NO_RECENT_PURCHASE)(row)
+
+
+def channel_names(channels: list[str]) -> dict[str, str]:
+    """Slug in the channel columns' names -> the channel's name as in the data ("web_shop" -> "Web Shop")."""
+    return {column.removeprefix(SHARE_PREFIX): channel for channel, column in channel_columns(channels).items()}
 
 
 def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3) -> list[list[Reason]]:
     """Top `top` reasons per row of `frame` for task 'churn' or 'clv'."""
-    if task not in ("churn", "clv"):
-        raise ValueError(f"explanations exist for churn and clv; got {task!r}")
-    component = models.churn if task == "churn" else models.clv
-    if getattr(component, "method", "gbm") != "gbm":
-        return [_baseline_reasons(task, row) for _, row in frame.iterrows()]
-    contributions = component.contributions(frame).drop(columns=["baseline"])
+    contributions = attribution.contributions(models, frame, task)
+    names = channel_names(models.channels)
     reasons = []
     for (_, row), (_, contrib) in zip(frame.iterrows(), contributions.iterrows(), strict=True):
         strongest = contrib.abs().sort_values(ascending=False).index[:top]
-        reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row)) for f in strongest])
+        reasons.append([Reason(f, float(row[f]), float(contrib[f]), describe(f, row, names))
+                        for f in strongest])
     return reasons
-
-
-def _baseline_reasons(task: str, row: pd.Series) -> list[Reason]:
-    features = ("recency_days", "btyd_frequency", "tenure_days") + (("btyd_monetary",) if task == "clv" else ())
-    return [Reason(f, float(row[f]), float("nan"), describe(f, row)) for f in features if f in row]

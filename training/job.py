@@ -8,12 +8,14 @@ files: tracking wraps this in `training.tracking`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from features.pipeline import FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
+from features.pipeline import ENGAGEMENT_COLUMNS, FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION
+from features.pipeline.source import Events
 from features.pipeline.source import Transactions
 from training.baselines import Baselines
 from training.config import TrainConfig
@@ -34,6 +36,7 @@ class CustomerModels:
     horizon_days: int
     probability_days: tuple[int, ...]
     channels: list[str]
+    """The channel names as in the data (not column slugs), passed back to every scoring frame."""
     feature_schema_version: str
     baselines: Baselines
     segments: SegmentationModel
@@ -42,6 +45,8 @@ class CustomerModels:
     clv: ClvModel
     reference: FeatureReference | None = None
     """Feature distributions at `as_of`, the yardstick of batch scoring's drift check."""
+    uses_events: bool = False
+    """Trained with engagement features: scoring needs the events too."""
 
 
 @dataclass
@@ -60,8 +65,18 @@ class TrainingOutcome:
     scoring_frame: pd.DataFrame | None = None
 
 
-def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, dict[str, Any]]):
+Progress = Callable[[str], None]
+"""Told what each step is as it starts: the progress display, and the fault tests' kill points."""
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, dict[str, Any]],
+                   progress: Progress = _quiet):
     """LightGBM candidates for the three supervised tasks, fitted on `train`."""
+    progress(f"validation fit: churn on {len(train):,} examples")
     churn = ChurnModel(params=params.get("churn"), random_state=config.seed).fit(
         train, train["label_churned"], groups(train)
     )
@@ -73,9 +88,11 @@ def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, d
     return churn, next_purchase, clv
 
 
-def validate_candidates(examples: Examples, config: TrainConfig, params: dict[str, dict[str, Any]]):
+def validate_candidates(examples: Examples, config: TrainConfig, params: dict[str, dict[str, Any]],
+                        progress: Progress = _quiet):
     """Fit on the training examples, score every candidate on the validation examples."""
-    churn, next_purchase, clv = fit_candidates(examples.train, config, params)
+    churn, next_purchase, clv = fit_candidates(examples.train, config, params, progress)
+    progress(f"scoring the candidates on {len(examples.valid):,} validation examples")
     valid = examples.valid
     candidates = candidate_predictions(valid, config.horizon_days)
     candidates["orders"]["gbm"] = next_purchase.expected_orders(valid)
@@ -91,36 +108,42 @@ def validate_candidates(examples: Examples, config: TrainConfig, params: dict[st
 
 
 def train(transactions: Transactions, config: TrainConfig, *, previous: CustomerModels | None = None,
-          params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None) -> TrainingOutcome:
+          params: dict[str, dict[str, Any]] | None = None, examples: Examples | None = None,
+          progress: Progress = _quiet, events: Events | None = None) -> TrainingOutcome:
     """Run the whole job. `previous` (the current champions) keeps segment ids stable; `examples`
-    reuses frames already built for this config (e.g. by tuning)."""
+    reuses frames already built for this config (e.g. by tuning); `progress` is told each step;
+    `events` adds the engagement features (the models then need events to score)."""
     params = params or {}
-    examples = examples or build_examples(transactions, config)
-    table, predictions = validate_candidates(examples, config, params)
+    examples = examples or build_examples(transactions, config, events)
+    table, predictions = validate_candidates(examples, config, params, progress)
     choices = {
         "orders": best_candidate(table, "orders", COUNT_METHODS),
         "churn": best_candidate(table, "churn", CHURN_METHODS),
         "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
     }
     full = examples.full
+    progress(f"final fit: churn ({choices['churn']}) on {len(full):,} examples")
     churn = ChurnModel(method=choices["churn"], params=params.get("churn"), random_state=config.seed).fit(
         full, full["label_churned"], groups(full)
     )
+    progress(f"final fit: next purchase ({choices['orders']})")
     next_purchase = NextPurchaseModel(
         config.horizon_days, probability_days=config.probability_days, count_method=choices["orders"],
         params=params.get("orders"), random_state=config.seed,
     ).fit(full, full)
+    progress(f"final fit: clv ({choices['clv']})")
     clv = ClvModel(method="gbm" if choices["clv"] == "gbm" else "baseline", params=params.get("clv"),
                    random_state=config.seed).fit(full, full["label_spend"])
+    progress(f"segmenting {len(examples.scoring):,} customers")
     segments = SegmentationModel(random_state=config.seed).fit(
         examples.scoring, previous=previous.segments if previous else None
     )
-    channels = [c.removeprefix("channel_share_") for c in examples.scoring.columns if c.startswith("channel_share_")]
     models = CustomerModels(
         as_of=str(config.as_of), horizon_days=config.horizon_days, probability_days=config.probability_days,
-        channels=channels, feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
+        channels=list(examples.channels), feature_schema_version=FEATURE_SCHEMA_VERSION, baselines=examples.final_baselines,
         segments=segments, churn=churn, next_purchase=next_purchase, clv=clv,
         reference=FeatureReference.fit(examples.scoring, FEATURE_COLUMNS),
+        uses_events=bool(set(ENGAGEMENT_COLUMNS) & set(examples.scoring.columns)),
     )
     counts = {
         "train_rows": len(examples.train), "valid_rows": len(examples.valid), "full_rows": len(full),

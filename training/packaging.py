@@ -18,7 +18,8 @@ from training.predict import score, with_baselines_of
 TASK_OUTPUTS: dict[str, tuple[str, ...]] = {
     "segments": ("segment_id", "segment_name"),
     "churn": ("churn_probability",),
-    "next_purchase": ("expected_orders", "p_purchase_30d", "p_purchase_90d", "expected_next_purchase_date"),
+    "next_purchase": ("expected_orders", "p_purchase_30d", "p_purchase_90d", "expected_next_purchase_date",
+                      "next_purchase_after_horizon"),
     "clv": ("predicted_clv",),
 }
 BUNDLE_FILE = "customer_models.pkl"

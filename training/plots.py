@@ -77,3 +77,16 @@ def orders_figure(actual: np.ndarray, predicted: dict[str, np.ndarray]) -> Figur
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def qini_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Figure:
+    """Qini curves (customers targeted -> incremental converters) with the random diagonal."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for name, (x, gain) in curves.items():
+        ax.plot(x / x[-1], gain, label=name)
+    x, gain = next(iter(curves.values()))
+    ax.plot([0, 1], [0, gain[-1]], color="grey", linestyle="--", label="random")
+    ax.set(xlabel="share of customers targeted", ylabel="incremental converters", title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig

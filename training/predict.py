@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline import build_scoring_frame
-from features.pipeline.source import Transactions
+from features.pipeline.source import Events, Transactions
 from training.baselines import DAYS_PER_WEEK, Baselines, with_baselines
+from training.coherence import coherent_predictions
 from training.job import CustomerModels
 
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -27,6 +28,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "p_purchase_30d",
     "p_purchase_90d",
     "expected_next_purchase_date",
+    "next_purchase_after_horizon",
     "predicted_clv",
 )
 
@@ -66,7 +68,7 @@ def _baselines_on(frame: pd.DataFrame, fitted: Baselines, horizon_days: int) -> 
 
 
 def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.date | str,
-                  *, engine: str = "duckdb") -> pd.DataFrame:
+                  *, engine: str = "duckdb", events: Events | None = None) -> pd.DataFrame:
     """Features as of `as_of` with the models' channel columns, calendar features and baselines.
 
     The baselines are refitted on the customers with a purchase at `as_of`, exactly as each stacked
@@ -75,7 +77,8 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
     than MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a
     single customer).
     """
-    frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels)
+    frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels,
+                                events=require_events(models, events))
     purchasers = scorable(frame)
     if purchasers.sum() >= MIN_CUSTOMERS_TO_REFIT:
         try:
@@ -84,6 +87,17 @@ def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.
         except ValueError:
             pass
     return with_baselines_of(models, frame)
+
+
+def require_events(models: CustomerModels, events: Events | None) -> Events | None:
+    """`events` for models trained with engagement features (an error without them), else None:
+    models trained without events score from transactions alone, whatever else is given."""
+    if not getattr(models, "uses_events", False):
+        return None
+    if events is None:
+        raise ValueError("the champion models were trained with engagement events; give the events "
+                         "(--events DIR, the output of `insight ingest-events`) to score")
+    return events
 
 
 def with_baselines_of(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +112,10 @@ def score(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     `status` comes from the frame (see `features.pipeline.orders.STATUSES`): `scored` customers get
     the models' scores; `no_paid_orders` ones the count models' (BG/NBD with Gamma-Gamma, on the
     frame's baseline columns) and the segment "no paid orders yet"; `returns_only` ones the segment
-    "returns only" and null scores.
+    "returns only" and null scores. Every scored customer's probabilities agree (see
+    `training.coherence`): P(30d) <= P(90d) <= 1 - churn <= expected orders, and
+    `expected_next_purchase_date` is the median day of a purchase when it falls inside the horizon,
+    otherwise null with `next_purchase_after_horizon` true.
     """
     if frame.empty:
         return pd.DataFrame(columns=list(SCORE_COLUMNS))
@@ -123,6 +140,7 @@ def score(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
         out.loc[rows, "segment_id"] = segment_id
         out.loc[rows, "segment_name"] = segment_name
     out["segment_id"] = out["segment_id"].astype("int64")
+    out["next_purchase_after_horizon"] = out["next_purchase_after_horizon"].astype("boolean")
     ordered = list(SCORE_COLUMNS) + [c for c in out.columns if c not in SCORE_COLUMNS]
     return out[ordered]
 
@@ -131,53 +149,52 @@ def _count_model_scores(models: CustomerModels, frame: pd.DataFrame, checkpoints
     """BG/NBD x Gamma-Gamma scores of customers whose only purchase events are zero-value orders.
 
     All from the models' stored baselines (the same alone as in a batch): churn is BG/NBD's
-    P(no purchase in the horizon), orders and spend its expectations, P(purchase within d days)
-    its closed form, and the next purchase date the first day that probability reaches one half
-    (none within the next-purchase model's max_days: no date).
+    P(no purchase in the horizon), orders and spend its expectations, and its closed-form
+    P(purchase within d days) at the next-purchase checkpoints is the timing curve.
     """
     bgnbd = models.baselines.bgnbd_
     x, t_x, age = (frame[c].to_numpy(dtype=float) / scale for c, scale in
                    (("btyd_frequency", 1.0), ("btyd_recency", DAYS_PER_WEEK), ("btyd_T", DAYS_PER_WEEK)))
     baseline = models.baselines.transform(frame)
-    out = pd.DataFrame({
-        "churn_probability": baseline["bgnbd_p_no_purchase"].to_numpy(dtype=float),
-        "expected_orders": baseline["bgnbd_expected_orders"].to_numpy(dtype=float),
-        "predicted_clv": baseline["bgnbd_gg_spend"].to_numpy(dtype=float),
-    })
-    for column in dict.fromkeys([*checkpoints, "p_purchase_30d", "p_purchase_90d"]):
-        days = int(column.removeprefix("p_purchase_").removesuffix("d"))
-        out[column] = bgnbd.probability_of_purchase(x, t_x, age, t=days / DAYS_PER_WEEK)
-    grid = np.arange(1, models.next_purchase.max_days + 1)
-    reached = np.array([bgnbd.probability_of_purchase(np.full(grid.size, xi), np.full(grid.size, ri),
-                                                      np.full(grid.size, ti), t=grid / DAYS_PER_WEEK) >= 0.5
-                        for xi, ri, ti in zip(x, t_x, age, strict=True)]).reshape(len(frame), grid.size)
-    days = np.where(reached.any(axis=1), grid[reached.argmax(axis=1)], -1)
+    days = models.next_purchase.checkpoints
+    curve = pd.DataFrame({d: bgnbd.probability_of_purchase(x, t_x, age, t=d / DAYS_PER_WEEK) for d in days},
+                         index=frame.index)
+    probability_days = [int(c.removeprefix("p_purchase_").removesuffix("d"))
+                        for c in dict.fromkeys([*checkpoints, "p_purchase_30d", "p_purchase_90d"])]
+    out = _coherent(frame, curve, baseline["bgnbd_p_no_purchase"].to_numpy(dtype=float),
+                    baseline["bgnbd_expected_orders"].to_numpy(dtype=float), probability_days)
+    out["predicted_clv"] = baseline["bgnbd_gg_spend"].to_numpy(dtype=float)
+    return out
+
+
+def _coherent(frame: pd.DataFrame, curve: pd.DataFrame, churn: np.ndarray, expected_orders: np.ndarray,
+              probability_days: list[int]) -> pd.DataFrame:
+    """churn_probability, expected_orders, p_purchase_{d}d, the next purchase date and
+    next_purchase_after_horizon, made to agree by `coherent_predictions`."""
+    timing = coherent_predictions(curve, churn, expected_orders, tuple(probability_days))
+    out = timing.drop(columns=["days_to_next"]).reset_index(drop=True)
+    out.insert(0, "churn_probability", np.asarray(churn, dtype=float))
     as_of = pd.to_datetime(frame["as_of"]).dt.normalize().to_numpy()
+    offsets = timing["days_to_next"].to_numpy()
     out["expected_next_purchase_date"] = [
-        (pd.Timestamp(a) + pd.Timedelta(days=int(d))).date() if d > 0 else None for a, d in zip(as_of, days, strict=True)
+        None if np.isnan(d) else (pd.Timestamp(a) + pd.Timedelta(days=int(np.round(d)))).date()
+        for a, d in zip(as_of, offsets, strict=True)
     ]
+    out["next_purchase_after_horizon"] = out["next_purchase_after_horizon"].astype(bool)
     return out
 
 
 def _model_scores(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     """The models' scores of rows that all have features."""
-    as_of = pd.to_datetime(frame["as_of"]).dt.normalize()
-    timing = models.next_purchase.predict(frame)
+    next_purchase = models.next_purchase
+    if not {30, 90} <= set(next_purchase.probability_days):
+        raise ValueError("the next-purchase model must cover 30 and 90 days")
     segment_ids = np.asarray(models.segments.predict(frame))
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype("string").to_numpy()})
     out["segment_id"] = segment_ids.astype("int64")
     out["segment_name"] = [models.segments.names_[int(s)] for s in segment_ids]
-    out["churn_probability"] = models.churn.predict_proba(frame)
-    out["expected_orders"] = timing["expected_orders"].to_numpy()
-    for column in timing.columns:
-        if column.startswith("p_purchase_"):
-            out[column] = timing[column].to_numpy()
-    if "p_purchase_30d" not in out or "p_purchase_90d" not in out:
-        raise ValueError("the next-purchase model must cover 30 and 90 days")
-    days = timing["expected_days_to_next"].to_numpy()
-    out["expected_next_purchase_date"] = (as_of.to_numpy() + pd.to_timedelta(np.round(days), unit="D")).astype(
-        "datetime64[s]"
-    )
-    out["expected_next_purchase_date"] = pd.to_datetime(out["expected_next_purchase_date"]).dt.date
+    timing = _coherent(frame, next_purchase.purchase_curve(frame), models.churn.predict_proba(frame),
+                       next_purchase.expected_orders(frame), list(next_purchase.probability_days))
+    out = pd.concat([out, timing], axis=1)
     out["predicted_clv"] = models.clv.predict(frame)
     return out

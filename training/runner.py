@@ -10,13 +10,18 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.source import Events
+from training.bases import Base
+from training.champions import champion_bundle, load_champions
 from training.config import TrainConfig
-from training.evaluation import candidate_predictions, evaluation_table
+from training.evaluation import candidate_predictions, evaluation_table, wide
 from training.examples import build_examples
-from training.job import CustomerModels, TrainingOutcome, train
+from training.job import TrainingOutcome, train
 from training.predict import scoring_frame
 from training.tuning import tune_all
-from training.tracking import Registration, champion_bundle, configure, data_fingerprint, log_training_run
+from training.promotion import METRIC_TASK
+from training.tracking import Progress, Registration, configure, data_fingerprint, log_training_run, training_run
 
 
 @dataclass(frozen=True)
@@ -38,37 +43,85 @@ def load_until(transactions: str | Path, as_of: dt.date) -> pd.DataFrame:
 
 def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int, tune_trials: int = 0,
                  n_cutoffs: int = 6, step_days: int | None = None, seasonal_years: int = 1,
-                 engine: str = "duckdb", seed: int = 0) -> TrainingRun:
-    """Train on data up to `as_of`, log to MLflow, register and promote."""
+                 engine: str = "duckdb", seed: int = 0, base: Base = Base(),
+                 progress: Progress | None = None, events: Events | None = None,
+                 max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA) -> TrainingRun:
+    """Train on data up to `as_of` (and `events`, when given), log to MLflow in `base`'s
+    experiment, register and promote.
+
+    The MLflow run is open from the first step, so its duration is the job's; `progress` is told
+    each step as it starts. An `as_of` more than `max_days_past_data` after the last transaction
+    is refused before any work: its label windows would hold no purchases."""
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
                          step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
+    check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions), max_days=max_days_past_data,
+                 allow_option="")
+    step = progress or (lambda _: None)
+    step("reading transactions")
     data = load_until(transactions, as_of)
-    client = configure()
-    previous, _ = champion_bundle(client, "segments")
-    examples = build_examples(data, config)
-    params = tune_all(examples, config) if tune_trials > 0 else {}
-    outcome = train(data, config, previous=previous, params=params, examples=examples)
-    run_id, registrations = log_training_run(outcome, config, data_fingerprint(data), client)
-    return TrainingRun(run_id, outcome, registrations)
+    client = configure(base.experiment())
+    with training_run(config, base, client) as run:
+        previous, _ = champion_bundle(client, "segments", base)
+        step("building features and labels")
+        examples = build_examples(data, config, events)
+        params = tune_all(examples, config, progress=step) if tune_trials > 0 else {}
+        outcome = train(data, config, previous=previous, params=params, examples=examples, progress=step)
+        _, registrations = log_training_run(outcome, config, data_fingerprint(data), client, base=base,
+                                                 progress=step)
+    return TrainingRun(run.info.run_id, outcome, registrations)
 
 
-def champion_models(task: str = "churn") -> CustomerModels:
-    """The champion bundle of `task` (all tasks of one run share one bundle)."""
-    models, _ = champion_bundle(configure(), task)
-    if models is None:
-        raise LookupError("no champion models in the registry yet; run `insight train` first")
-    return models
+def last_duration(base: Base) -> float | None:
+    """Seconds the base's last finished training run took (None before the first)."""
+    import mlflow
+
+    configure(base.experiment())
+    runs = mlflow.search_runs(experiment_names=[base.experiment()], filter_string="tags.job = 'train' and "
+                              "attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"],
+                              max_results=1, output_format="list")
+    if not runs or runs[0].info.end_time is None:
+        return None
+    return (runs[0].info.end_time - runs[0].info.start_time) / 1000
+
+
+@dataclass(frozen=True)
+class ChampionEvaluation:
+    """The champions and the baselines judged on one window, and for each task of the table
+    (orders, churn, clv) the registered model version judged and the training run it came from."""
+
+    table: pd.DataFrame
+    horizon_days: int
+    versions: dict[str, str]
+    runs: dict[str, str]
+
+    @property
+    def from_one_run(self) -> bool:
+        """False when the judged champions come from different training runs."""
+        return len(set(self.runs.values())) <= 1
+
+    def labelled(self) -> pd.DataFrame:
+        """The wide table (see `evaluation.wide`) with each champion row named after its version,
+        e.g. `champion v3`."""
+        table = wide(self.table)
+        table.index = pd.MultiIndex.from_tuples(
+            [(task, f"champion v{self.versions[task]}" if candidate == "model" else candidate)
+             for task, candidate in table.index], names=table.index.names)
+        return table
 
 
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
-                       engine: str = "duckdb") -> tuple[pd.DataFrame, int]:
-    """The champions and the baselines judged on the window after `as_of`."""
-    models = champion_models()
+                       engine: str = "duckdb", base: Base = Base(),
+                       events: Events | None = None) -> ChampionEvaluation:
+    """Each task's own champion in `base`'s champion set (as batch scoring and the API serve them)
+    and the baselines, judged on the window after `as_of`."""
+    client = configure(base.experiment())
+    champions = load_champions(client, base)
+    models = champions.models
     horizon = horizon_days or models.horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
+    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine, events=events))
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)
@@ -79,5 +132,8 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     order = {"model": 0}
     table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"
                               else s, kind="stable")
-    return table.reset_index(drop=True), horizon
-
+    judged = {task: registry_task for registry_task, task in METRIC_TASK.items() if task in candidates}
+    versions = {task: champions.versions[registry_task] for task, registry_task in judged.items()}
+    runs = {task: client.get_model_version(base.model_name(registry_task), versions[task]).run_id
+            for task, registry_task in judged.items()}
+    return ChampionEvaluation(table.reset_index(drop=True), horizon, versions, runs)

@@ -1,8 +1,9 @@
-"""MLflow around the training job: log a run, register the four models, promote champions.
+"""MLflow around the training job: log a run, register the four models, promote the set.
 
-A new version becomes `champion` only when it beats the current champion on this run's holdout
-(the champion is re-scored on the same customers) and is at least as good as every baseline;
-otherwise it gets the `challenger` alias and the run's tags say why.
+Every version is registered first; then one champion-set version records them together and its
+alias is moved in one write (see `training.champions`), so the loader sees the old set or the new
+one whatever moment the run is killed at. Whether the new set is promoted is `training.promotion`'s
+decision; otherwise it gets the `challenger` alias and the run's tags say why.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,13 +25,28 @@ from mlflow.models import infer_signature
 
 from training import plots
 from training.baselines import BASELINE_COLUMNS
-from training.config import MODEL_NAMES, TrainConfig, artifact_root, tracking_uri
-from training.evaluation import SELECTION_METRIC, score_task, segment_silhouette, wide
-from training.job import CustomerModels, TrainingOutcome
-from training.packaging import BUNDLE_FILE, TaskModel, load_bundle, save_bundle
+from training.bases import TRAINING_EXPERIMENT, Base
+from training.champions import (
+    CHALLENGER,
+    CHAMPION,
+    champion_bundle,
+    current_set,
+    record_set,
+    sync_task_aliases,
+    task_bundle,
+)
+from training.config import TrainConfig, artifact_root, tracking_uri
+from training.evaluation import SELECTION_METRIC, wide
+from training.job import Progress, TrainingOutcome
+from training.mlflow_quiet import quiet_mlflow
+from training.packaging import BUNDLE_FILE, TaskModel, save_bundle
+from training.promotion import METRIC_TASK, Comparison, SetDecision, best_baseline, challenger_score, champion_score, decide
+from training.recovery import mark_orphans, owner_tags, private_tempdir, remove_stale_folders
 
-EXPERIMENT = "customer-insight"
-CHAMPION, CHALLENGER = "champion", "challenger"
+EXPERIMENT = TRAINING_EXPERIMENT
+__all__ = ["CHALLENGER", "CHAMPION", "champion_bundle", "configure", "data_fingerprint", "log_training_run"]
+
+VALIDATION_TAG, METRIC_TAG = "validation_score", "validation_metric"
 
 
 @dataclass(frozen=True)
@@ -40,10 +58,15 @@ class Registration:
     version: str
     alias: str
     reason: str
+    score: float
+    """The figure the promotion used: the validation table's, for the chosen candidate."""
+    champion_score: float | None = None
 
 
 def configure(experiment: str = EXPERIMENT) -> MlflowClient:
-    """Point MLflow at the configured store and make sure the experiment exists."""
+    """Point MLflow at the configured store and make sure the experiment exists (`tracking_uri`
+    refuses a damaged local store before MLflow writes to it)."""
+    quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     if mlflow.get_experiment_by_name(experiment) is None:
         uri = tracking_uri()
@@ -67,137 +90,137 @@ def data_fingerprint(transactions: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def champion_bundle(client: MlflowClient, task: str) -> tuple[CustomerModels | None, str | None]:
-    """The current champion's bundle for `task`, with its version (None when there is none)."""
-    name = MODEL_NAMES[task]
-    try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None, None
-    path = mlflow.artifacts.download_artifacts(f"models:/{name}@{CHAMPION}")
-    return load_bundle(Path(path) / "artifacts" / BUNDLE_FILE), version.version
+def recover(client: MlflowClient, base: Base) -> list[str]:
+    """Clear what killed runs left: RUNNING runs of dead processes, their temporary folders, and
+    per-task aliases behind the champion set. Returns the runs marked KILLED."""
+    experiment = mlflow.get_experiment_by_name(base.experiment())
+    orphans = mark_orphans(client, [experiment.experiment_id]) if experiment else []
+    remove_stale_folders()
+    sync_task_aliases(client, base)
+    return orphans
 
 
-def champion_versions(client: MlflowClient | None = None) -> dict[str, str]:
-    """Registered name -> champion version, for the tasks that have one."""
-    client = client or configure()
-    versions = {}
-    for name in MODEL_NAMES.values():
-        try:
-            versions[name] = client.get_model_version_by_alias(name, CHAMPION).version
-        except mlflow.exceptions.MlflowException:
-            continue
-    return versions
+@contextmanager
+def training_run(config: TrainConfig, base: Base = Base(), client: MlflowClient | None = None) -> Iterator[Any]:
+    """The MLflow run of one training, opened before any work so its duration is the job's, with every
+    temporary file in a folder of its own; recovers from earlier killed runs first. A failure inside
+    ends it FAILED."""
+    client = client or configure(base.experiment())
+    recover(client, base)
+    with private_tempdir(), mlflow.start_run(
+            run_name=f"train {base.name} as_of={config.as_of} h={config.horizon_days}") as run:
+        mlflow.set_tags({"job": "train", "base": base.name, **owner_tags()})
+        yield run
 
 
-def _holdout_score(task: str, models: CustomerModels, valid: pd.DataFrame) -> float:
-    """One model's selection metric on the holdout frame (segments: silhouette)."""
-    if task == "segments":
-        return segment_silhouette(models.segments, valid)
-    if task == "orders":
-        predicted = models.next_purchase.expected_orders(valid)
-    elif task == "churn":
-        predicted = models.churn.predict_proba(valid)
-    else:
-        predicted = models.clv.predict(valid)
-    metric, _ = SELECTION_METRIC[task]
-    return float(score_task(task, valid, predicted, probability=False)[metric])
-
-
-def _decide(task: str, new: float, champion: float | None, best_baseline: float | None) -> tuple[bool, str]:
-    higher_better = task == "segments" or SELECTION_METRIC[task][1] == "max"
-    metric = "silhouette" if task == "segments" else SELECTION_METRIC[task][0]
-
-    def better(a: float, b: float) -> bool:
-        return a > b if higher_better else a < b
-
-    if best_baseline is not None and better(best_baseline, new):
-        return False, f"{metric} {new:.4f} is worse than the best baseline's {best_baseline:.4f}"
-    if champion is None:
-        return True, f"no champion yet; {metric} {new:.4f} on the holdout"
-    if better(new, champion):
-        return True, f"{metric} {new:.4f} beats the champion's {champion:.4f} on the same holdout"
-    return False, f"{metric} {new:.4f} does not beat the champion's {champion:.4f} on the same holdout"
-
-
-_TASK_OF_METRIC = {"segments": "segments", "churn": "churn", "next_purchase": "orders", "clv": "clv"}
-
-
-def promotion_decisions(client: MlflowClient, outcome: TrainingOutcome) -> dict[str, tuple[bool, str, Any]]:
-    """For each registered task: promote or not, why, and the champion version compared."""
-    table = outcome.validation
-    decisions = {}
-    for task, metric_task in _TASK_OF_METRIC.items():
-        new = _holdout_score(metric_task, outcome.models, outcome.valid_frame)
-        champion, version = champion_bundle(client, task)
-        champion_score = None
-        reason_prefix = ""
-        if champion is not None:
-            try:
-                champion_score = _holdout_score(metric_task, champion, outcome.valid_frame)
-            except (ValueError, KeyError) as exc:
-                reason_prefix = f"champion v{version} cannot score this holdout ({exc}); "
-        best_baseline = None
-        if metric_task != "segments":
-            metric, direction = SELECTION_METRIC[metric_task]
-            rows = table[(table.task == metric_task) & (table.metric == metric)
-                         & ~table.candidate.isin(["gbm", "heuristic"])]["value"].dropna()
-            if not rows.empty:
-                best_baseline = float(rows.min() if direction == "min" else rows.max())
-        promote, reason = _decide(metric_task, new, champion_score, best_baseline)
-        decisions[task] = (promote, reason_prefix + reason, version)
-    return decisions
+def promotion_decision(client: MlflowClient, outcome: TrainingOutcome, base: Base = Base()) -> SetDecision:
+    """Compare this run's four models with the base's champion set on data neither was fitted on."""
+    champion_set = current_set(client, base)
+    comparisons = {}
+    for task in METRIC_TASK:
+        metric = "silhouette" if task == "segments" else SELECTION_METRIC[METRIC_TASK[task]][0]
+        champion, how = None, "no champion yet"
+        if champion_set is not None and task in champion_set.versions:
+            version = champion_set.versions[task]
+            bundle = task_bundle(client, base, task, version)
+            tags = client.get_model_version(base.model_name(task), version).tags or {}
+            recorded = float(tags[VALIDATION_TAG]) if tags.get(METRIC_TAG) == metric and VALIDATION_TAG in tags else None
+            champion, how = champion_score(task, bundle, recorded, outcome)
+            how = f"v{version}: {how}"
+        comparisons[task] = Comparison(task, metric, challenger_score(outcome, task), champion,
+                                       best_baseline(outcome, task), how)
+    return decide(comparisons)
 
 
 def log_training_run(outcome: TrainingOutcome, config: TrainConfig, fingerprint: dict[str, Any],
-                     client: MlflowClient | None = None) -> tuple[str, list[Registration]]:
-    """Log one training run with metrics, plots and the four models; register and alias them."""
-    client = client or configure()
-    models = outcome.models
-    with mlflow.start_run(run_name=f"train as_of={config.as_of} h={config.horizon_days}") as run:
-        mlflow.log_params({k: (json.dumps(v) if isinstance(v, (list, tuple, dict)) else v)
-                           for k, v in config.model_dump(mode="json").items()})
-        mlflow.log_params({f"chosen_{task}": choice for task, choice in outcome.choices.items()})
-        mlflow.log_params({f"data_{k}": v for k, v in fingerprint.items()})
-        mlflow.log_params({f"examples_{k}": v for k, v in outcome.counts.items()})
-        mlflow.set_tags({"job": "train", "validation_scheme": outcome.scheme,
-                         "validation": outcome.scheme_description})
-        for row in outcome.validation.itertuples():
-            if np.isfinite(row.value):
-                mlflow.log_metric(f"{row.task}.{row.candidate}.{row.metric}", float(row.value))
-        mlflow.log_text(wide(outcome.validation).to_string(float_format=lambda v: f"{v:.4f}"), "validation.txt")
-        mlflow.log_table(outcome.validation, "validation.json")
-        mlflow.log_dict(models.baselines.params_, "baseline_params.json")
-        _log_figures(outcome)
-        profiles = models.segments.profiles_
-        mlflow.log_table(profiles, "segment_profiles.json")
-        mlflow.log_metric("segments.count", len(profiles))
-        moved = getattr(models.segments, "moved_", None)
-        if moved is not None:
-            mlflow.log_metric("segments.customers_moved", int(moved))
-
-        decisions = promotion_decisions(client, outcome)
-        sample = outcome.scoring_frame.drop(columns=list(BASELINE_COLUMNS)).head(20)
-        registrations = []
+                     client: MlflowClient | None = None, *, base: Base = Base(),
+                     progress: Progress | None = None) -> tuple[str, list[Registration]]:
+    """Log one training run with metrics, plots and the four models; register them, then promote
+    the set in one step or record it as the challenger. Logs into the active run if there is one
+    (see `training_run`), else opens its own."""
+    client = client or configure(base.experiment())
+    step = progress or (lambda _: None)
+    active = mlflow.active_run()
+    with _reuse(active) if active is not None else training_run(config, base, client) as run:
+        step("logging metrics and plots")
+        _log_outcome(outcome, config, fingerprint)
+        step("comparing with the champion set")
+        decision = promotion_decision(client, outcome, base)
+        versions = {}
         with tempfile.TemporaryDirectory() as tmp:
-            bundle = save_bundle(models, Path(tmp) / BUNDLE_FILE)
-            for task, registered_name in MODEL_NAMES.items():
-                pyfunc = TaskModel(task)
-                pyfunc.models = models
-                signature = infer_signature(sample, pyfunc.predict(None, sample))
-                info = mlflow.pyfunc.log_model(
-                    name=task, python_model=TaskModel(task), artifacts={"bundle": str(bundle)},
-                    signature=signature, registered_model_name=registered_name,
-                    pip_requirements=_requirements(),
-                )
-                version = str(info.registered_model_version)
-                promote, reason, _ = decisions[task]
-                alias = CHAMPION if promote else CHALLENGER
-                client.set_registered_model_alias(registered_name, alias, version)
-                client.set_model_version_tag(registered_name, version, "promotion", reason)
-                mlflow.set_tag(f"promotion.{task}", f"{alias}: {reason}")
-                registrations.append(Registration(task, registered_name, version, alias, reason))
+            bundle = save_bundle(outcome.models, Path(tmp) / BUNDLE_FILE)
+            sample = outcome.scoring_frame.drop(columns=list(BASELINE_COLUMNS)).head(20)
+            for task, comparison in decision.comparisons.items():
+                step(f"registering {task}")
+                versions[task] = _register(client, base, task, outcome, bundle, sample, comparison)
+        alias = CHAMPION if decision.promote else CHALLENGER
+        step(f"recording the set as {alias}")
+        champion_set = record_set(client, base, versions, alias=alias, run_id=run.info.run_id,
+                                  source=f"{run.info.artifact_uri}/champion_set.json", reason=decision.reason)
+        step("moving the per-task aliases")
+        if decision.promote:
+            sync_task_aliases(client, base, champion_set)
+        registrations = []
+        for task, comparison in decision.comparisons.items():
+            name = base.model_name(task)
+            if not decision.promote:
+                client.set_registered_model_alias(name, CHALLENGER, versions[task])
+            reason = f"{comparison.describe()}; set {decision.reason}"
+            client.set_model_version_tag(name, versions[task], "promotion", reason)
+            mlflow.set_tag(f"promotion.{task}", f"{alias}: {reason}")
+            registrations.append(Registration(task, name, versions[task], alias, reason, comparison.score,
+                                              comparison.champion))
+        mlflow.set_tags({"promotion": f"{alias}: {decision.reason}", "champion_set_version": champion_set.version})
+        mlflow.log_dict({"base": base.name, "set_version": champion_set.version, "alias": alias,
+                         "reason": decision.reason, "models": {base.model_name(t): v for t, v in versions.items()}},
+                        "champion_set.json")
+        step("done")
     return run.info.run_id, registrations
+
+
+@contextmanager
+def _reuse(run: Any) -> Iterator[Any]:
+    yield run
+
+
+def _register(client: MlflowClient, base: Base, task: str, outcome: TrainingOutcome, bundle: Path,
+              sample: pd.DataFrame, comparison: Comparison) -> str:
+    """Log and register one task's model; the version carries its validation figure, no alias yet."""
+    pyfunc = TaskModel(task)
+    pyfunc.models = outcome.models
+    signature = infer_signature(sample, pyfunc.predict(None, sample))
+    info = mlflow.pyfunc.log_model(
+        name=task, python_model=TaskModel(task), artifacts={"bundle": str(bundle)}, signature=signature,
+        registered_model_name=base.model_name(task), pip_requirements=_requirements(),
+    )
+    version = str(info.registered_model_version)
+    if np.isfinite(comparison.score):
+        client.set_model_version_tag(base.model_name(task), version, VALIDATION_TAG, repr(comparison.score))
+        client.set_model_version_tag(base.model_name(task), version, METRIC_TAG, comparison.metric)
+    return version
+
+
+def _log_outcome(outcome: TrainingOutcome, config: TrainConfig, fingerprint: dict[str, Any]) -> None:
+    models = outcome.models
+    mlflow.log_params({k: (json.dumps(v) if isinstance(v, (list, tuple, dict)) else v)
+                       for k, v in config.model_dump(mode="json").items()})
+    mlflow.log_params({f"chosen_{task}": choice for task, choice in outcome.choices.items()})
+    mlflow.log_params({f"data_{k}": v for k, v in fingerprint.items()})
+    mlflow.log_params({f"examples_{k}": v for k, v in outcome.counts.items()})
+    mlflow.set_tags({"validation_scheme": outcome.scheme, "validation": outcome.scheme_description})
+    for row in outcome.validation.itertuples():
+        if np.isfinite(row.value):
+            mlflow.log_metric(f"{row.task}.{row.candidate}.{row.metric}", float(row.value))
+    mlflow.log_text(wide(outcome.validation).to_string(float_format=lambda v: f"{v:.4f}"), "validation.txt")
+    mlflow.log_table(outcome.validation, "validation.json")
+    mlflow.log_dict(models.baselines.params_, "baseline_params.json")
+    _log_figures(outcome)
+    profiles = models.segments.profiles_
+    mlflow.log_table(profiles, "segment_profiles.json")
+    mlflow.log_metric("segments.count", len(profiles))
+    moved = getattr(models.segments, "moved_", None)
+    if moved is not None:
+        mlflow.log_metric("segments.customers_moved", int(moved))
 
 
 def _requirements() -> list[str]:

@@ -7,6 +7,7 @@ few boosting rounds, and the median pruner stops trials that fall behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,8 @@ def _pruning_callback(trial: optuna.Trial):
     return callback
 
 
-def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: str | None = None) -> dict[str, Any]:
+def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: str | None = None,
+              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Best parameters of one task's LightGBM after config.tune_trials trials (resuming a study)."""
     objective_name, offset, label = TASKS[task]
     train, valid = examples.train, examples.valid
@@ -65,6 +67,8 @@ def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: st
     y_valid = np.clip(valid[label].to_numpy(dtype=float), 0, None)
 
     def objective(trial: optuna.Trial) -> float:
+        if progress is not None:
+            progress(f"tuning {task}: trial {trial.number + 1} of {config.tune_trials}")
         model = GbmModel(objective_name, params=search_space(trial), offset_column=offset,
                          random_state=config.seed)
         model.fit(train, y_train, eval_set=(valid, y_valid), callbacks=[_pruning_callback(trial)])
@@ -87,7 +91,8 @@ def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: st
     return dict(study.best_params)
 
 
-def tune_all(examples: Examples, config: TrainConfig, *, storage: str | None = None) -> dict[str, dict[str, Any]]:
-    """Tuned parameters for churn, orders and clv."""
-    return {task: tune_task(task, examples, config, storage=storage) for task in TASKS}
+def tune_all(examples: Examples, config: TrainConfig, *, storage: str | None = None,
+             progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
+    """Tuned parameters for churn, orders and clv; `progress` is told each trial."""
+    return {task: tune_task(task, examples, config, storage=storage, progress=progress) for task in TASKS}
 

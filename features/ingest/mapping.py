@@ -25,7 +25,7 @@ class _Strict(BaseModel):
 class SourceOptions(_Strict):
     """How to read the raw file."""
 
-    format: Literal["auto", "csv", "parquet", "excel", "database"] = "auto"
+    format: Literal["auto", "csv", "parquet", "jsonl", "excel", "database"] = "auto"
     delimiter: str = ","
     whitespace_delimited: bool = False
     header: bool = True
@@ -211,25 +211,27 @@ class MappingError(ValueError):
 MappingT = TypeVar("MappingT", bound=BaseModel)
 
 
-def preset_names() -> list[str]:
-    """Names of the built-in presets."""
-    folder = resources.files("features") / "presets"
+def preset_names(folder: str = "presets") -> list[str]:
+    """Names of the built-in presets in `folder` (under features/; event presets have their own)."""
+    folder = resources.files("features").joinpath(*folder.split("/"))
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def load_mapping(*, preset: str | None = None, path: str | Path | None = None,
-                 model: type[MappingT] = Mapping) -> MappingT:
-    """Load a built-in preset or a TOML mapping file (exactly one of them) as a `model` mapping.
+                 model: type[MappingT] = Mapping, folder: str = "presets") -> MappingT:
+    """Load a built-in preset (from `folder` under features/) or a TOML mapping file (exactly one
+    of them) as a `model` mapping.
 
-    `model` is the transaction `Mapping` unless another table (customer records) reuses the format.
+    `model` is the transaction `Mapping` unless another table (customer records, events) reuses
+    the format.
     """
     if (preset is None) == (path is None):
         raise MappingError("give either a preset or a mapping file, not both or neither")
     if preset is not None:
-        names = preset_names()
+        names = preset_names(folder)
         if preset not in names:
             raise MappingError(f"unknown preset '{preset}'; known presets: {', '.join(names)}")
-        text = (resources.files("features") / "presets" / f"{preset}.toml").read_text("utf-8")
+        text = resources.files("features").joinpath(*folder.split("/"), f"{preset}.toml").read_text("utf-8")
         origin = f"preset '{preset}'"
     else:
         file = Path(path)

@@ -7,6 +7,8 @@ number within that file or sheet, header not counted), so a quarantined row can 
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import zlib
 from collections import Counter
@@ -24,6 +26,7 @@ _DATABASE_PREFIXES = {"postgres:": "postgres", "postgresql:": "postgres", "mysql
 _DATABASE_SUFFIXES = {".duckdb": "duckdb", ".ddb": "duckdb", ".sqlite": "sqlite", ".db": "sqlite"}
 _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _MANGLED = re.compile(r"^(.*)\.(\d+)$")
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _DELIMITERS = {";": "';'", "\t": "'\\t' (tab)", "|": "'|'", ",": "','"}
 
 
@@ -46,6 +49,8 @@ def detect_format(source: str, options: SourceOptions) -> str:
     if any(lowered.startswith(p) for p in _DATABASE_PREFIXES):
         return "database"
     suffix = Path(lowered).suffix
+    if lowered.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
     if suffix in (".csv", ".txt", ".tsv", ".gz"):
         return "csv"
     if suffix in (".parquet", ".pq") or Path(source).is_dir():
@@ -56,7 +61,7 @@ def detect_format(source: str, options: SourceOptions) -> str:
         return "database"
     raise SourceError(
         f"{source}: cannot tell the format from the name; set [source] format in the mapping "
-        f"(csv, parquet, excel or database)"
+        f"(csv, parquet, jsonl, excel or database)"
     )
 
 
@@ -74,6 +79,8 @@ def read_source(source: str, mapping: Readable) -> pd.DataFrame:
             frames = [_with_position(frame, source, "")]
         elif fmt == "excel":
             frames = _read_excel(source, mapping.source)
+        elif fmt == "jsonl":
+            frames = [_read_jsonl(source, mapping.source)]
         else:
             frames = [_read_database(source, mapping.source)]
     except SourceError:
@@ -192,6 +199,37 @@ def _read_csv(source: str, options: SourceOptions, nrows: int | None = None) -> 
     except pd.errors.ParserError as exc:
         raise SourceError(f"{source}: malformed CSV: {str(exc).strip()}") from exc
     return _with_position(frame, source, "")
+
+
+def _read_jsonl(source: str, options: SourceOptions) -> pd.DataFrame:
+    """JSON Lines (one object per line, optionally gzipped): nested objects are flattened into
+    dotted columns (`event_params.page_location`), arrays kept as JSON text. `_source_row` is
+    the line number; a line that is not a JSON object is an error naming it."""
+    opener = gzip.open if source.lower().endswith(".gz") else open
+    records, lines = [], []
+    with opener(source, "rt", encoding=options.encoding) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"{source}: line {number} is not valid JSON ({exc.msg} at column "
+                                  f"{exc.colno})") from exc
+            if not isinstance(record, dict):
+                raise SourceError(f"{source}: line {number} is a JSON {type(record).__name__}, not an object")
+            records.append(record)
+            lines.append(number)
+    if not records:
+        raise SourceError(f"{source}: the file is empty")
+    frame = pd.json_normalize(records, sep=".")
+    for column in frame.columns[frame.dtypes == object]:
+        nested = frame[column].map(lambda v: isinstance(v, (list, dict)))
+        if nested.any():
+            frame[column] = frame[column].where(~nested, frame[column][nested].map(json.dumps))
+    frame = _with_position(frame, source, "")
+    frame["_source_row"] = lines
+    return frame
 
 
 def _read_excel(source: str, options: SourceOptions) -> list[pd.DataFrame]:

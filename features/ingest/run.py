@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import atomic_directory
+from features.output_lock import output_lock
 from features.ingest.mapping import Mapping
 from features.ingest.quality import quality_report, render_text
 from features.ingest.readers import read_source
@@ -51,8 +52,15 @@ def ingest(
     """Ingest `source` into `out_dir` (replaced as a whole, only if every step succeeds).
 
     `id_map` (source, source_customer_id -> customer_id, from `insight resolve`) re-keys rows
-    that carry a source customer id to the unified customer.
+    that carry a source customer id to the unified customer. `out_dir` is locked for the whole
+    run, so a second ingest into it is refused (OutputLocked) instead of racing this one.
     """
+    with output_lock(out_dir, kind="directory"):
+        return _ingest(source, mapping, Path(out_dir), now=now, id_map=id_map)
+
+
+def _ingest(source: str | Path, mapping: Mapping, out: Path, *, now: pd.Timestamp | None,
+            id_map: pd.DataFrame | None) -> IngestResult:
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
     raw = read_source(str(source), mapping)
     result = validate(raw, mapping, now=now)
@@ -63,7 +71,6 @@ def ingest(
     report = quality_report(raw, result, mapping, str(source))
     if id_map is not None:
         report["customers_after_id_map"] = int(result.accepted["customer_id"].nunique())
-    out = Path(out_dir)
     with atomic_directory(out) as tmp:
         pq.write_table(to_arrow(result.accepted), tmp / TRANSACTIONS_FILE)
         pq.write_table(pa.Table.from_pandas(result.quarantine, preserve_index=False), tmp / QUARANTINE_FILE)

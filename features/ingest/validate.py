@@ -60,7 +60,7 @@ class ValidationResult:
     """Per non-product line class: treatment, lines, lines accepted, summed source amount."""
 
 
-class _Verdicts:
+class Verdicts:
     """The first failing check per row: reason code, canonical field and a readable detail."""
 
     def __init__(self, index: pd.Index) -> None:
@@ -89,8 +89,8 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
     """Validate `raw` (from readers.read_source) against `mapping`; pure, no I/O."""
     columns = mapping.columns.resolved(raw.columns)
     source_columns = [c for c in raw.columns if c not in BOOKKEEPING]
-    _require_columns(raw, columns, mapping)
-    verdicts = _Verdicts(raw.index)
+    require_columns(raw, columns, mapping)
+    verdicts = Verdicts(raw.index)
 
     def shown(name: str, text: pd.Series | str) -> Callable[[pd.Series], pd.Series]:
         """A detail quoting the source value of `name`, built only for the rows flagged."""
@@ -100,17 +100,17 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
         return detail
 
     customer_id = integral_float_text(_clean_id(raw[columns["customer_id"]]))
-    price = _numbers(raw[columns["unit_price"]], mapping.parse) if "unit_price" in columns else None
+    price = parse_numbers(raw[columns["unit_price"]], mapping.parse) if "unit_price" in columns else None
     classes = classify(raw, mapping, columns, customer_id, price)
     verdicts.flag(customer_id.isna(), "missing_customer_id", "customer_id", REASONS["missing_customer_id"])
-    _flag_bad_ids(customer_id, "customer_id", mapping, verdicts)
+    flag_bad_ids(customer_id, "customer_id", mapping, verdicts)
 
     ts_raw = raw[columns["timestamp"]]
     parsed = read_timestamps(ts_raw, mapping.parse)
     timestamp = parsed.values
-    verdicts.flag(_is_blank(ts_raw), "missing_timestamp", "timestamp", REASONS["missing_timestamp"])
+    verdicts.flag(is_blank(ts_raw), "missing_timestamp", "timestamp", REASONS["missing_timestamp"])
     verdicts.flag(timestamp.isna(), "unparseable_timestamp", "timestamp",
-                  shown("timestamp", _timestamp_hint(ts_raw, timestamp.isna(), mapping.parse)))
+                  shown("timestamp", timestamp_hint(ts_raw, timestamp.isna(), mapping.parse)))
     floor = pd.Timestamp(mapping.rules.min_timestamp, tz="UTC")
     verdicts.flag(timestamp < floor, "timestamp_before_floor", "timestamp",
                   shown("timestamp", f" is before {floor.date()}"))
@@ -161,12 +161,12 @@ def validate(raw: pd.DataFrame, mapping: Mapping, *, now: pd.Timestamp) -> Valid
             canonical[name] = mapping.constants[name]
     ok = verdicts.ok
     accepted = to_canonical_frame(canonical[ok.to_numpy()])
-    quarantine = _quarantine_frame(raw[~ok.to_numpy()], source_columns, verdicts, ~ok)
+    quarantine = quarantine_frame(raw[~ok.to_numpy()], source_columns, verdicts, ~ok)
     return ValidationResult(accepted, quarantine, zero_amount_kept, duplicates_kept, parsed.formats,
                             classes.summary(ok, gross))
 
 
-def _require_columns(raw: pd.DataFrame, columns: dict[str, str], mapping: Mapping) -> None:
+def require_columns(raw: pd.DataFrame, columns: dict[str, str], mapping: Mapping) -> None:
     for canonical, source in columns.items():
         if source not in raw.columns:
             file = raw["_source_file"].iat[0] if len(raw) else "source"
@@ -179,7 +179,7 @@ def _require_columns(raw: pd.DataFrame, columns: dict[str, str], mapping: Mappin
             )
 
 
-def _is_blank(values: pd.Series) -> pd.Series:
+def is_blank(values: pd.Series) -> pd.Series:
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         return values.isna() | values.astype("string").str.strip().eq("").fillna(True)
     return values.isna()
@@ -188,7 +188,7 @@ def _is_blank(values: pd.Series) -> pd.Series:
 _clean_id = clean_text
 
 
-def _flag_bad_ids(ids: pd.Series, name: str, mapping: Mapping, verdicts: _Verdicts) -> None:
+def flag_bad_ids(ids: pd.Series, name: str, mapping: Mapping, verdicts: Verdicts) -> None:
     """Ids with control characters (NUL, tab, newline) or longer than the bound cannot be keys."""
     control = ids.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False).astype(bool)
     too_long = (ids.str.len() > mapping.rules.max_id_length).fillna(False).astype(bool)
@@ -199,7 +199,7 @@ def _flag_bad_ids(ids: pd.Series, name: str, mapping: Mapping, verdicts: _Verdic
                   f"{mapping.rules.max_id_length} characters (rules.max_id_length)")
 
 
-def _timestamp_hint(values: pd.Series, unread: pd.Series, options: ParseOptions) -> pd.Series | str:
+def timestamp_hint(values: pd.Series, unread: pd.Series, options: ParseOptions) -> pd.Series | str:
     """Why an unreadable timestamp did not parse, and which setting to look at."""
     if options.timestamp_unit is not None:
         return f" is not a number of '{options.timestamp_unit}' since 1970 in range (timestamp_unit)"
@@ -216,7 +216,7 @@ def _timestamp_hint(values: pd.Series, unread: pd.Series, options: ParseOptions)
     return hint
 
 
-def _numbers(values: pd.Series, options: ParseOptions) -> pd.Series:
+def parse_numbers(values: pd.Series, options: ParseOptions) -> pd.Series:
     """Float64 with NaN for anything that is not a finite number (after the mapping's separators)."""
     if options.thousands is not None or options.decimal != ".":
         values = values.astype("string")
@@ -232,20 +232,20 @@ def _amounts(raw, columns, mapping, verdicts, shown) -> tuple[pd.Series, pd.Seri
     parse, rules = mapping.parse, mapping.rules
     quantity = pd.Series(np.nan, index=raw.index)
     if "quantity" in columns:
-        quantity = _numbers(raw[columns["quantity"]], parse)
+        quantity = parse_numbers(raw[columns["quantity"]], parse)
     if "amount" in columns:
         src = raw[columns["amount"]]
-        amount = _numbers(src, parse)
-        verdicts.flag(_is_blank(src), "missing_amount", "amount", REASONS["missing_amount"])
+        amount = parse_numbers(src, parse)
+        verdicts.flag(is_blank(src), "missing_amount", "amount", REASONS["missing_amount"])
         verdicts.flag(amount.isna(), "non_numeric_amount", "amount", shown("amount", _NOT_A_NUMBER))
         if "quantity" in columns:
-            verdicts.flag(quantity.isna() & ~_is_blank(raw[columns["quantity"]]), "non_numeric_quantity",
+            verdicts.flag(quantity.isna() & ~is_blank(raw[columns["quantity"]]), "non_numeric_quantity",
                           "quantity", shown("quantity", _NOT_A_NUMBER))
     else:
-        price = _numbers(raw[columns["unit_price"]], parse)
+        price = parse_numbers(raw[columns["unit_price"]], parse)
         for name, parsed in (("quantity", quantity), ("unit_price", price)):
             src = raw[columns[name]]
-            verdicts.flag(_is_blank(src), "missing_amount", name, REASONS["missing_amount"])
+            verdicts.flag(is_blank(src), "missing_amount", name, REASONS["missing_amount"])
             verdicts.flag(parsed.isna(), f"non_numeric_{name}", name, shown(name, _NOT_A_NUMBER))
         if rules.negative_unit_price == "quarantine":
             verdicts.flag(price < 0, "negative_unit_price", "unit_price",
@@ -274,11 +274,11 @@ def _order_ids(raw, columns, mapping, customer_id, timestamp, verdicts) -> pd.Se
         return customer_id + "-" + day
     order_id = _clean_id(raw[columns["order_id"]])
     verdicts.flag(order_id.isna(), "missing_order_id", "order_id", REASONS["missing_order_id"])
-    _flag_bad_ids(order_id, "order_id", mapping, verdicts)
+    flag_bad_ids(order_id, "order_id", mapping, verdicts)
     return order_id
 
 
-def _quarantine_frame(rows: pd.DataFrame, source_columns: list[str], verdicts: _Verdicts,
+def quarantine_frame(rows: pd.DataFrame, source_columns: list[str], verdicts: Verdicts,
                       mask: pd.Series) -> pd.DataFrame:
     """Quarantined rows: where they came from, why, and the original values as JSON."""
     if len(rows):

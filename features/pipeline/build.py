@@ -20,10 +20,11 @@ import pandas as pd
 from features.engine import resolve_backend
 from features.pipeline import basket, btyd, gaps, rfm, seasonality, shifts, windows
 from features.pipeline import channels as channel_mix
+from features.pipeline import engagement
 from features.pipeline.dates import ONE_DAY, as_cutoff_date, day_number
 from features.pipeline.orders import lines_in_period, orders_from_lines
 from features.pipeline.purchase_days import purchase_days, with_previous_day
-from features.pipeline.source import Transactions, to_frame, transactions_table
+from features.pipeline.source import Events, Transactions, events_table, to_frame, transactions_table
 
 FEATURE_SCHEMA_VERSION = 2
 """Bump whenever a feature is added, removed or redefined: snapshots are stored per version."""
@@ -38,7 +39,12 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     *shifts.FEATURES,
 )
 """Every feature column after customer_id, in output order; the channel shares follow, sorted,
-then the recent and the last-day channel shares in the same order."""
+then the recent and the last-day channel shares in the same order, then, only when events are
+given, ENGAGEMENT_COLUMNS."""
+
+ENGAGEMENT_COLUMNS: tuple[str, ...] = engagement.FEATURES
+"""The engagement features (features/pipeline/engagement.py), present only when events are given:
+a base without events has exactly the columns it had before events existed."""
 
 
 def build_features(
@@ -48,18 +54,21 @@ def build_features(
     engine: str = "duckdb",
     backend: ibis.BaseBackend | None = None,
     channels: Iterable[str] | None = None,
+    events: Events | None = None,
 ) -> pd.DataFrame:
     """Features of every customer with a purchase on or before `as_of`, sorted by customer_id.
 
     `transactions` is a canonical pandas frame or a Parquet path (read by the engine). `backend`,
     when given, is used instead of a new connection to `engine`. `channels` fixes the channel-share
-    columns; by default they are the channels seen before the cutoff.
+    columns; by default they are the channels seen before the cutoff. `events` (a canonical event
+    frame or `insight ingest-events` output, one path or several) adds ENGAGEMENT_COLUMNS.
     """
     cutoff = as_cutoff_date(as_of)
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, cutoff, channels)
-    return to_frame(backend, feature_table(lines, cutoff, columns))
+    activity = None if events is None else events_table(backend, events)
+    return to_frame(backend, feature_table(lines, cutoff, columns, activity))
 
 
 def build_btyd_summary(
@@ -78,6 +87,25 @@ def build_btyd_summary(
     return to_frame(backend, btyd_table(lines, cutoff, monetary=monetary))
 
 
+def channels_seen(
+    transactions: Transactions,
+    as_of: dt.date | str,
+    *,
+    engine: str = "duckdb",
+    backend: ibis.BaseBackend | None = None,
+) -> tuple[str, ...]:
+    """The channel names, exactly as in the data, on lines on or before `as_of`, sorted.
+
+    This is the channel list a model trained as of `as_of` keeps and gives back to every frame it
+    scores: column names are slugs of these names ("Web Shop" -> channel_share_web_shop) and cannot
+    be turned back into them.
+    """
+    cutoff = as_cutoff_date(as_of)
+    backend = resolve_backend(engine, backend)
+    lines = transactions_table(backend, transactions)
+    return channel_mix.discover_channels(backend, lines_in_period(lines, None, cutoff + ONE_DAY))
+
+
 def resolve_channel_columns(
     backend: ibis.BaseBackend,
     lines: ir.Table,
@@ -92,9 +120,10 @@ def resolve_channel_columns(
     return channel_mix.channel_columns(channels)
 
 
-def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, str]) -> ir.Table:
+def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, str],
+                  events: ir.Table | None = None) -> ir.Table:
     """The feature table expression: customer_id, FEATURE_COLUMNS, the channel shares, then the
-    recent and the last-day channel shares."""
+    recent and the last-day channel shares, then (with `events`) ENGAGEMENT_COLUMNS."""
     as_of_day = day_number(as_of)
     history = lines_in_period(lines, None, as_of + ONE_DAY)
     orders = orders_from_lines(history)
@@ -123,7 +152,13 @@ def feature_table(lines: ir.Table, as_of: dt.date, channel_columns: dict[str, st
     joined = per_customer.join(day_stats, "customer_id").left_join(products, "customer_id")
     recent_channels = shifts.recent_channel_columns(channel_columns).values()
     last_channels = shifts.last_channel_columns(channel_columns).values()
-    return _float_columns(joined, (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels, *last_channels))
+    names = (*FEATURE_COLUMNS, *channel_columns.values(), *recent_channels, *last_channels)
+    if events is None:
+        return _float_columns(joined, names)
+    engaged = engagement.engagement_table(events, orders, as_of)
+    joined = joined.left_join(engaged, per_customer.customer_id == engaged.customer_id, rname="{name}_engagement")
+    joined = joined.mutate(**{name: joined[name].fill_null(0) for name in engagement.INDICATORS})
+    return _float_columns(joined, (*names, *ENGAGEMENT_COLUMNS))
 
 
 def btyd_table(lines: ir.Table, as_of: dt.date, *, monetary: bool) -> ir.Table:

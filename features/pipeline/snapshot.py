@@ -9,6 +9,7 @@ FEATURE_SCHEMA_VERSION are found; older ones stay on disk until removed by hand.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 from pathlib import Path
@@ -19,11 +20,17 @@ import pyarrow.parquet as pq
 
 from features.atomic import atomic_file
 from features.pipeline.build import FEATURE_SCHEMA_VERSION
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, days_past_data
 from features.pipeline.dates import as_cutoff_date
+
+log = logging.getLogger(__name__)
 
 AS_OF_KEY = b"customer_insight.as_of"
 SCHEMA_VERSION_KEY = b"customer_insight.feature_schema_version"
+SNAPSHOT_LOCK_WAIT_SECONDS = 30.0
+"""Two runs of one cutoff write the same snapshot: the second waits for the first's short write."""
 _FILE_NAME = re.compile(r"^features_(\d{4}-\d{2}-\d{2})\.parquet$")
+_RECENCY = ["recency_days"]
 
 
 def snapshot_path(root: str | os.PathLike[str], as_of: dt.date | str) -> Path:
@@ -47,7 +54,7 @@ def save_snapshot(features_df: pd.DataFrame, as_of: dt.date | str, root: str | o
         SCHEMA_VERSION_KEY: str(FEATURE_SCHEMA_VERSION).encode(),
     }
     path = snapshot_path(root, cutoff)
-    with atomic_file(path) as tmp:
+    with atomic_file(path, wait_seconds=SNAPSHOT_LOCK_WAIT_SECONDS) as tmp:
         pq.write_table(table.replace_schema_metadata(metadata), tmp)
     return path
 
@@ -85,6 +92,36 @@ def load_latest_snapshot(root: str | os.PathLike[str]) -> tuple[pd.DataFrame, dt
             f"build features and save them with save_snapshot() first"
         )
     return load_snapshot(root, cutoffs[-1]), cutoffs[-1]
+
+
+def serving_snapshot(root: str | os.PathLike[str], *, max_days_past_data: int = DEFAULT_MAX_DAYS_PAST_DATA,
+                     as_of: dt.date | None = None) -> tuple[pd.DataFrame, dt.date]:
+    """The snapshot a service should serve and its cutoff: `as_of`'s when given, else the newest
+    one whose cutoff lies at most `max_days_past_data` after its newest purchase.
+
+    A snapshot scored far past its data (e.g. `insight score --as-of 2030-01-01 --allow-future`
+    on a log ending in 1998) makes every customer look churned, so it is passed over unless named.
+    """
+    if as_of is not None:
+        return load_snapshot(root, as_of), as_cutoff_date(as_of)
+    cutoffs = list_snapshots(root)
+    if not cutoffs:
+        return load_latest_snapshot(root)
+    passed_over = []
+    for cutoff in reversed(cutoffs):
+        path = snapshot_path(root, cutoff)
+        columns = [name for name in _RECENCY if name in pq.read_schema(path).names]
+        gap = days_past_data(pd.read_parquet(path, columns=columns))
+        if gap is None or gap <= max_days_past_data:
+            if passed_over:
+                log.warning("serving the snapshot of %s; passed over %s", cutoff, "; ".join(passed_over))
+            return load_snapshot(root, cutoff), cutoff
+        passed_over.append(f"{cutoff} ({gap:,} days after its newest purchase)")
+    raise FileNotFoundError(
+        f"every feature snapshot under '{root}' lies more than {max_days_past_data} days after its newest purchase: "
+        f"{'; '.join(passed_over)}; score a cutoff within the data (`insight score --as-of`) or name the one to "
+        f"serve with INSIGHT_SNAPSHOT_AS_OF={cutoffs[-1]}"
+    )
 
 
 def _check_metadata(metadata: dict[bytes, bytes], as_of: dt.date, path: Path) -> None:

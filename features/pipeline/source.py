@@ -7,6 +7,7 @@ contract and handed to the engine; a Parquet path is read by the engine itself (
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
@@ -16,6 +17,9 @@ from features.engine import read_parquet, register_arrow
 from features.schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TRANSACTION_SCHEMA, to_arrow
 
 Transactions = pd.DataFrame | str | os.PathLike[str]
+Events = pd.DataFrame | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+"""A canonical event frame, a Parquet path (an `insight ingest-events` directory), or several paths
+(one per source: email platform, web analytics, service desk) read as one table."""
 
 
 def transactions_table(backend: ibis.BaseBackend, transactions: Transactions) -> ir.Table:
@@ -28,6 +32,27 @@ def transactions_table(backend: ibis.BaseBackend, transactions: Transactions) ->
         "transactions must be a canonical pandas DataFrame or the path of a Parquet file/directory, "
         f"got {type(transactions).__name__}"
     )
+
+
+def events_table(backend: ibis.BaseBackend, events: Events) -> ir.Table:
+    """The events with every canonical event column, from a frame, a path or several paths."""
+    from features.events.schema import EVENT_SCHEMA, EVENTS_FILE, events_to_arrow
+
+    if isinstance(events, pd.DataFrame):
+        return register_arrow(backend, events_to_arrow(events))
+    paths = [events] if isinstance(events, (str, os.PathLike)) else list(events)
+    if not paths or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        raise TypeError("events must be a canonical event DataFrame, a Parquet path or a list of paths")
+    tables = []
+    for path in paths:
+        table = read_parquet(backend, path, EVENTS_FILE, "insight ingest-events")
+        missing = [f.name for f in EVENT_SCHEMA if not f.nullable and f.name not in table.columns]
+        if missing:
+            raise ValueError(f"{path}: events lack required column '{missing[0]}'; "
+                             f"write them with `insight ingest-events`")
+        absent = {f.name: ibis.null().cast(ibis.dtype(f.type)) for f in EVENT_SCHEMA if f.name not in table.columns}
+        tables.append(table.mutate(**absent).select(*EVENT_SCHEMA.names))
+    return tables[0] if len(tables) == 1 else ibis.union(*tables)
 
 
 def to_frame(backend: ibis.BaseBackend, table: ir.Table) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from features.pipeline.calendar import calendar_features
 from features.pipeline.dates import ONE_DAY, as_cutoff_date, day_number, positive_days
 from features.pipeline.labels import LABEL_COLUMNS, with_labels
 from features.pipeline.orders import customer_status, lines_in_period, orders_from_lines
-from features.pipeline.source import Transactions, to_frame, transactions_table
+from features.pipeline.source import Events, Transactions, events_table, to_frame, transactions_table
 
 SEASON_DAYS = 364
 """52 weeks: how far back the seasonal cutoffs step, and the longest horizon they serve."""
@@ -68,11 +68,13 @@ def build_training_frame(
     engine: str = "duckdb",
     backend: ibis.BaseBackend | None = None,
     channels: Iterable[str] | None = None,
+    events: Events | None = None,
 ) -> pd.DataFrame:
     """Features, calendar features and labels stacked over training_cutoffs() (or the given
     `cutoffs`, whose label windows must end by `as_of`), sorted by (as_of, customer_id). Channel
     columns are fixed once, from the data before the final `as_of`, so every block and the scoring
-    frame at `as_of` share them."""
+    frame at `as_of` share them. `events` adds the engagement features, each block's from the events
+    before its own cutoff."""
     final = as_cutoff_date(as_of)
     if cutoffs is None:
         cutoffs = training_cutoffs(final, horizon_days, n_cutoffs=n_cutoffs, step_days=step_days,
@@ -88,9 +90,10 @@ def build_training_frame(
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, final, channels)
+    activity = None if events is None else events_table(backend, events)
     blocks = []
     for cutoff in cutoffs:
-        labelled = with_labels(feature_table(lines, cutoff, columns), lines, cutoff, horizon_days)
+        labelled = with_labels(feature_table(lines, cutoff, columns, activity), lines, cutoff, horizon_days)
         block = to_frame(backend, labelled)
         blocks.append(_with_window_columns(block, cutoff, horizon_days))
     return pd.concat(blocks, ignore_index=True)
@@ -104,6 +107,7 @@ def build_scoring_frame(
     engine: str = "duckdb",
     backend: ibis.BaseBackend | None = None,
     channels: Iterable[str] | None = None,
+    events: Events | None = None,
 ) -> pd.DataFrame:
     """The rows to score at `as_of` for the next `horizon_days`: the training frame's columns
     without labels, plus `status` (see `orders.STATUSES`), for every customer with a line on or
@@ -115,7 +119,8 @@ def build_scoring_frame(
     backend = resolve_backend(engine, backend)
     lines = transactions_table(backend, transactions)
     columns = resolve_channel_columns(backend, lines, cutoff, channels)
-    features = to_frame(backend, feature_table(lines, cutoff, columns))
+    activity = None if events is None else events_table(backend, events)
+    features = to_frame(backend, feature_table(lines, cutoff, columns, activity))
     history = orders_from_lines(lines_in_period(lines, None, cutoff + ONE_DAY))
     status = to_frame(backend, customer_status(history))
     known = status.merge(features, on="customer_id", how="left", validate="one_to_one")

@@ -22,7 +22,9 @@ class SimulationConfig:
     `start` and `end` are calendar days (ISO strings or dates), both included; customers are
     acquired continuously between them. `behaviour_mix` maps behaviours (see
     `features.synth.BEHAVIOURS`) to shares summing to 1; behaviours left out get share 0.
-    `return_rate` is the base share of orders with a returned line.
+    `return_rate` is the base share of orders with a returned line. `events` also simulates
+    engagement events (features/synth/events.py) on a stream of their own: the transactions are
+    the same either way.
     """
 
     n_customers: int = 10_000
@@ -31,6 +33,7 @@ class SimulationConfig:
     seed: int = 0
     behaviour_mix: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIX, hash=False)
     return_rate: float = 0.04
+    events: bool = False
 
     def __post_init__(self) -> None:
         _require_int("n_customers", self.n_customers, minimum=1)
@@ -50,6 +53,8 @@ class SimulationConfig:
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "behaviour_mix", mix)
         object.__setattr__(self, "return_rate", float(self.return_rate))
+        if not isinstance(self.events, bool):
+            raise ValueError(f"events must be True or False, got {self.events!r}")
 
     @property
     def n_days(self) -> int:
@@ -65,6 +70,7 @@ class SimulationConfig:
             "seed": self.seed,
             "behaviour_mix": dict(self.behaviour_mix),
             "return_rate": self.return_rate,
+            "events": self.events,
         }
 
 

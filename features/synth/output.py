@@ -1,5 +1,6 @@
-"""Publish a simulation as Parquet, atomically: `transactions.parquet` (the canonical table) and
-`truth.parquet` (ground truth, with the config in its metadata)."""
+"""Publish a simulation as Parquet, atomically: `transactions.parquet` (the canonical table),
+`truth.parquet` (ground truth, with the config in its metadata) and, when simulated,
+`events.parquet` (the canonical event table) beside them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import atomic_directory
+from features.events.schema import EVENT_SCHEMA, EVENTS_FILE, events_to_arrow
 from features.schema import TRANSACTION_SCHEMA, TRANSACTIONS_FILE, to_arrow
 from features.synth.config import SimulationConfig
 from features.synth.simulate import Simulation, simulate_chunks
@@ -25,6 +27,8 @@ def write_simulation(sim: Simulation, out_dir: str | os.PathLike[str]) -> Path:
     with atomic_directory(out_dir) as tmp:
         pq.write_table(to_arrow(sim.transactions), tmp / TRANSACTIONS_FILE)
         pq.write_table(_truth_table(sim.truth, sim.config), tmp / TRUTH_FILE)
+        if sim.events is not None:
+            pq.write_table(events_to_arrow(sim.events), tmp / EVENTS_FILE)
     return Path(out_dir)
 
 
@@ -35,10 +39,15 @@ def simulate_to_parquet(config: SimulationConfig, out_dir: str | os.PathLike[str
     """
     truths = []
     with atomic_directory(out_dir) as tmp:
+        events = pq.ParquetWriter(tmp / EVENTS_FILE, EVENT_SCHEMA) if config.events else None
         with pq.ParquetWriter(tmp / TRANSACTIONS_FILE, TRANSACTION_SCHEMA) as writer:
             for chunk in simulate_chunks(config):
                 writer.write_table(to_arrow(chunk.transactions))
                 truths.append(chunk.truth)
+                if events is not None:
+                    events.write_table(events_to_arrow(chunk.events))
+        if events is not None:
+            events.close()
         pq.write_table(_truth_table(pd.concat(truths, ignore_index=True), config), tmp / TRUTH_FILE)
     return Path(out_dir)
 

@@ -13,6 +13,7 @@ from features.synth.baskets import fill_baskets
 from features.synth.calendar import build_calendar
 from features.synth.catalogue import build_catalogue
 from features.synth.config import SimulationConfig
+from features.synth.events import prospects_for, simulate_events
 from features.synth.population import draw_population
 from features.synth.returns import draw_returns
 from features.synth.table import Numbering, customer_digits, transactions_frame, truth_frame
@@ -21,23 +22,27 @@ from features.synth.timeline import simulate_orders
 CHUNK_CUSTOMERS = 100_000
 _CATALOGUE_STREAM = 0
 _CHUNK_STREAM = 1
+_EVENT_STREAM = 2
 
 
 @dataclass(frozen=True)
 class Simulation:
-    """Canonical transactions, per-customer ground truth and the config that made them."""
+    """Canonical transactions, per-customer ground truth and the config that made them, and the
+    canonical events when the config asks for them."""
 
     transactions: pd.DataFrame
     truth: pd.DataFrame
     config: SimulationConfig
+    events: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """The transactions and ground truth of one chunk of consecutive customers."""
+    """The transactions, ground truth and (if asked for) events of one chunk of consecutive customers."""
 
     transactions: pd.DataFrame
     truth: pd.DataFrame
+    events: pd.DataFrame | None = None
 
 
 def simulate(config: SimulationConfig) -> Simulation:
@@ -47,6 +52,7 @@ def simulate(config: SimulationConfig) -> Simulation:
         transactions=pd.concat([c.transactions for c in chunks], ignore_index=True),
         truth=pd.concat([c.truth for c in chunks], ignore_index=True),
         config=config,
+        events=pd.concat([c.events for c in chunks], ignore_index=True) if config.events else None,
     )
 
 
@@ -55,7 +61,7 @@ def simulate_chunks(config: SimulationConfig) -> Iterator[Chunk]:
     calendar = build_calendar(config)
     catalogue = build_catalogue(_rng(config.seed, _CATALOGUE_STREAM))
     digits = customer_digits(config.n_customers)
-    first_order = first_return = 0
+    first_order = first_return = first_prospect = 0
     for index, first_customer in enumerate(range(0, config.n_customers, CHUNK_CUSTOMERS)):
         rng = _rng(config.seed, _CHUNK_STREAM, index)
         size = min(CHUNK_CUSTOMERS, config.n_customers - first_customer)
@@ -64,9 +70,16 @@ def simulate_chunks(config: SimulationConfig) -> Iterator[Chunk]:
         lines = fill_baskets(orders, population, calendar, catalogue, rng)
         returns = draw_returns(orders, lines, calendar.n_days, rng)
         numbering = Numbering(first_customer, first_order, first_return, digits)
+        truth = truth_frame(population, fates, calendar, numbering)
+        events = None
+        if config.events:
+            events = simulate_events(population, fates, orders, calendar, truth["customer_id"].to_numpy(dtype=object),
+                                     first_prospect, _rng(config.seed, _EVENT_STREAM, index))
+            first_prospect += prospects_for(size)
         yield Chunk(
             transactions=transactions_frame(population, orders, lines, returns, catalogue, calendar, numbering),
-            truth=truth_frame(population, fates, calendar, numbering),
+            truth=truth,
+            events=events,
         )
         first_order += orders.size
         first_return += returns.line.size

@@ -14,11 +14,14 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from features.pipeline import build_features, load_snapshot
 from features.schema import TRANSACTIONS_FILE
 from serving.batch import OUTPUT_COLUMNS, run_batch
 from serving.batch_tracking import EXPERIMENT, log_batch_run
+from serving.cli import app
+from training.coherence import score_violations
 SCORED_AT = dt.date(2023, 12, 31)
 
 
@@ -36,7 +39,8 @@ def test_scores_every_known_customer_once(tracking_env: Path, champions, tmp_pat
     assert result.summary["customers"] == len(scores)
     assert sum(result.summary["segments"].values()) == len(scores)
     assert json.loads(scores["model_versions"].iloc[0]) == champions.versions_by_name
-    assert scores["churn_probability"].between(0, 1).all() and (scores["predicted_clv"] >= 0).all()
+    assert scores["churn_probability"].between(0, 1, inclusive="neither").all() and (scores["predicted_clv"] >= 0).all()
+    assert set(score_violations(scores, SCORED_AT, champions.models.horizon_days).values()) == {0}
     assert not list(tmp_path.glob(".*")), "staging left behind"
     snapshot = load_snapshot(tracking_env / "snapshots", SCORED_AT)
     assert set(snapshot.index) == set(scores["customer_id"])
@@ -118,6 +122,13 @@ def test_batch_run_is_logged_to_mlflow_with_model_versions(tracking_env: Path, c
     assert run.data.params["model.customer-churn"] == champions.versions["churn"]
     assert run.data.metrics["customers"] == result.summary["customers"]
     assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
+
+    report = CliRunner().invoke(app, ["report", run.info.run_id, "--out", str(tmp_path / "report.html")])
+    assert report.exit_code == 2 and not (tmp_path / "report.html").exists()
+    message = " ".join(report.output.split())
+    training = mlflow.search_runs(search_all_experiments=True, filter_string="tags.job = 'train'")
+    assert f"run {run.info.run_id} (score {SCORED_AT}, experiment '{EXPERIMENT}') is not a training run" in message
+    assert all(run_id in message for run_id in training["run_id"]) and len(training) >= 1
 
 
 def test_bad_format_is_refused_before_any_work(tracking_env: Path, champions, tmp_path: Path) -> None:

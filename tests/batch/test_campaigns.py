@@ -122,3 +122,19 @@ def test_campaign_end_to_end_through_the_cli(tracking_env: Path, tmp_path: Path,
             "verdict", "power_note"} <= set(report)
     assert "verdict:" in result.output and (folder / "report.html").read_text().count("<tr>") == 4
     assert mlflow.get_run(report["mlflow_run_id"]).data.metrics["control_customers"] == len(control)
+
+    persuadable = tmp_path / "persuadable.toml"
+    persuadable.write_text('[[audience]]\nname = "persuadable"\ndescription = "moved by contact"\n'
+                           'when = "uplift_score >= 0.02"\n')
+    command = ["audiences", "--scores", str(scores), "--out", str(tmp_path / "persuadable"), "--rules", str(persuadable)]
+    refused = runner.invoke(app, command)
+    assert refused.exit_code == 2 and "uses uplift_score but no uplift model is registered" in refused.output
+    fitted = runner.invoke(app, ["campaign", "uplift", "--campaign", "everyone-2023-09-30",
+                                 "--transactions", str(simulated)])
+    assert fitted.exit_code == 0, fitted.output
+    client = mlflow.MlflowClient()
+    version = client.get_registered_model("customer-uplift").latest_versions[0]
+    run = client.get_run(version.run_id)
+    assert {"uplift.uplift.qini", "uplift.churn.qini", "uplift.random.qini"} <= set(run.data.metrics)
+    assert run.data.tags["promotion.uplift"].split(":")[0] in ("champion", "challenger")
+    assert f"customer-uplift v{version.version} -> " in fitted.output

@@ -107,3 +107,55 @@ def test_a_file_not_in_canonical_columns_names_what_it_lacks(tmp_path: Path) -> 
     assert "canonical columns: customer_id, order_id, timestamp, amount" in message
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_ingest_events_writes_the_event_table_and_fails_cleanly(tmp_path: Path) -> None:
+    source = tmp_path / "activity.csv"
+    source.write_text("Email,Action,Timestamp,Campaign\nann@shop.vn,sent,2024-05-01 08:00,spring\n"
+                      "ann@shop.vn,open,2024-05-01 09:00,spring\nann@shop.vn,opened twice,2024-05-01 09:00,spring\n")
+    out = tmp_path / "events"
+    result = run("ingest-events", str(source), "--preset", "email-activity", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["rows_accepted"] == 2 and report["quarantined_by_reason"] == {"unknown_event_type": 1}
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.parquet", "quality_report.json", "quality_report.txt", "quarantine.parquet"]
+    failed = run("ingest-events", str(tmp_path / "nope.csv"), "--preset", "email-activity",
+                 "--out", str(tmp_path / "other"))
+    assert failed.returncode == 2 and "nope.csv: file not found" in failed.stderr
+    assert not (tmp_path / "other").exists()
+    unknown = run("ingest-events", str(source), "--out", str(tmp_path / "other"))
+    assert unknown.returncode == 2 and "not in the canonical event layout" in " ".join(unknown.stderr.split())
+
+
+def test_features_with_events_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text("customer_id,order_id,timestamp,amount\nann@shop.vn,o1,2024-04-02,30\n"
+                                         "bo,o2,2024-04-03,12\n")
+    (tmp_path / "activity.csv").write_text("Email,Action,Timestamp,Campaign\nann@shop.vn,sent,2024-05-01 08:00,k1\n"
+                                           "ann@shop.vn,open,2024-05-01 09:00,k1\nann@shop.vn,open,2024-06-01 09:00,k1\n")
+    assert run("ingest", str(tmp_path / "orders.csv"), "--out", str(tmp_path / "tx")).returncode == 0
+    assert run("ingest-events", str(tmp_path / "activity.csv"), "--preset", "email-activity",
+               "--out", str(tmp_path / "ev"), "--now", "2024-07-01").returncode == 0
+    result = run("features", "--transactions", str(tmp_path / "tx"), "--events", str(tmp_path / "ev"),
+                 "--as-of", "2024-05-31", "--out", str(tmp_path / "f.parquet"))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "f.parquet").set_index("customer_id")
+    assert table.loc["ann@shop.vn", ["has_email_events", "email_open_rate_last_5", "days_since_last_open"]].tolist() \
+        == [1.0, 1.0, 30.0]
+    assert table.loc["bo", "has_email_events"] == 0.0
+
+
+def test_synth_with_events_feeds_the_features_command(tmp_path: Path) -> None:
+    made = run("synth", "--out", str(tmp_path / "base"), "--customers", "300", "--start", "2023-01-01",
+               "--end", "2023-12-31", "--events")
+    assert made.returncode == 0, made.stderr
+    assert " events for 300 customers" in made.stdout
+    result = run("features", "--transactions", str(tmp_path / "base"), "--events", str(tmp_path / "base"),
+                 "--as-of", "2023-09-30", "--out", str(tmp_path / "f.parquet"))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "f.parquet")
+    assert table["has_web_events"].mean() > 0.5 and table["email_open_rate_last_5"].notna().mean() > 0.5

@@ -7,6 +7,7 @@ quality report: only its transaction table is read.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from training.config import MODEL_NAMES
+from training.bases import Base
+
+MODEL_NAMES = Base("shop").model_names
 
 MAPPING = """name = "simulated shop"
 [columns]
@@ -51,27 +54,47 @@ def insight(workspace: tuple[Path, dict[str, str]], *args: str) -> subprocess.Co
                           env=env, timeout=600)
 
 
+def assert_quiet(result: subprocess.CompletedProcess[str]) -> None:
+    """No MLflow progress bars, table-creation INFO lines or advice warnings in a command's output."""
+    output = result.stdout + result.stderr
+    for noise in ("Downloading artifacts", "Creating initial MLflow database tables", "Inferred schema contains integer",
+                  "An input example was not provided", "Passing a Python object"):
+        assert noise not in output, output[-2000:]
+
+
 def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> None:
     root, env = workspace
     result = insight(workspace, "train", "--transactions", "ingested", "--as-of", "2023-09-30", "--horizon-days", "91",
-                     "--n-cutoffs", "2")
+                     "--n-cutoffs", "2", "--base", "shop")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "validation: out of time" in result.stdout
+    assert_quiet(result)
+    steps = [line for line in result.stderr.splitlines() if "INFO train shop as of 2023-09-30: " in line]
+    for step in ("building features and labels", "validation fit: churn", "final fit: churn", "registering clv",
+                 "recording the set as champion"):
+        assert any(step in line for line in steps), result.stderr[-3000:]
+    assert "first run of this base: no estimate yet" in steps[0] and "s elapsed" in steps[-1]
     for name in MODEL_NAMES.values():
         assert f"{name} v1 -> champion" in result.stdout
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     for name in MODEL_NAMES.values():
         assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     run_id = result.stdout.split("MLflow run: ")[1].split()[0]
+    assert f"insight report {run_id} --out report.html" in result.stdout
     run = client.get_run(run_id)
+    elapsed = {line.split(": ", 1)[1].split(" (")[0]: float(re.search(r"([\d.]+) s elapsed", line).group(1))
+               for line in steps}
+    assert (run.info.end_time - run.info.start_time) / 1000 >= elapsed["done"] - elapsed["building features and labels"] - 0.2
     assert run.data.params["as_of"] == "2023-09-30" and run.data.params["horizon_days"] == "91"
 
-    evaluation = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-09-30")
+    evaluation = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-09-30", "--base", "shop")
     assert evaluation.returncode == 0, evaluation.stdout + evaluation.stderr
+    assert_quiet(evaluation)
     assert "2023-09-30 + 91 days" in evaluation.stdout
     for task in ("churn", "clv", "orders"):
         assert f"│ {task}" in evaluation.stdout
 
-    other = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-06-30", "--horizon-days", "30")
+    other = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-06-30", "--horizon-days", "30",
+                    "--base", "shop")
     assert other.returncode == 2
     assert "the champions predict 91 days ahead, not 30" in " ".join((other.stdout + other.stderr).split())

@@ -129,3 +129,44 @@ def _random_rows(rng: np.random.Generator, *, start: pd.Timestamp, n: int) -> pd
             for s in seconds
         ]
     )
+
+
+def _random_events(rng: np.random.Generator, *, start: pd.Timestamp, n: int) -> pd.DataFrame:
+    """n events of every type at or after `start` (the first instant included) for existing and new
+    customers: sessions, sends and opens of old campaigns, unsubscribes, tickets, surveys, reviews."""
+    from features.events import EVENT_TYPES, to_canonical_events
+
+    kinds = rng.choice(list(EVENT_TYPES), size=n)
+    seconds = np.concatenate([[0], rng.integers(0, 200 * 86_400, size=n - 1)])
+    return to_canonical_events(pd.DataFrame({
+        "customer_id": rng.choice(["alice", "bob", "carol", "dave", "zoe"], size=n),
+        "timestamp": start + pd.to_timedelta(seconds, unit="s"),
+        "event_type": kinds,
+        "channel": rng.choice(["web", "email", "sms", "push"], size=n),
+        "campaign_id": rng.choice(["k1", "k3", "k5", "k6"], size=n),
+        "value": np.where(kinds == "review", 1.0, np.where(kinds == "survey_response", 0.0, np.nan)),
+        "properties": np.where(rng.random(n) < 0.5, '{"survey": "csat"}', None),
+    }))
+
+
+def test_events_after_the_cutoff_change_no_feature(hand_transactions, hand_events, hand_cutoff):
+    cutoff_end = pd.Timestamp("2024-04-01", tz="UTC")
+    past = hand_events[hand_events["timestamp"] < cutoff_end]
+    expected = build_features(hand_transactions, hand_cutoff, events=past)
+    assert len(past) < len(hand_events)  # the fixture itself has events after the cutoff
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        later = pd.concat([hand_events, _random_events(rng, start=cutoff_end, n=60)], ignore_index=True)
+        pd.testing.assert_frame_equal(build_features(hand_transactions, hand_cutoff, events=later), expected)
+
+
+def test_events_after_the_final_cutoff_change_no_training_example(hand_transactions, hand_events):
+    final = dt.date(2024, 4, 30)
+    end = pd.Timestamp("2024-05-01", tz="UTC")
+    kept = hand_transactions[hand_transactions["timestamp"] < end]
+    expected = build_training_frame(kept, final, 30, n_cutoffs=2, events=hand_events)
+    later = pd.concat([hand_events, _random_events(np.random.default_rng(9), start=end, n=60)], ignore_index=True)
+    observed = build_training_frame(hand_transactions, final, 30, n_cutoffs=2, events=later)
+    pd.testing.assert_frame_equal(observed, expected)
+    first_block = observed[observed["as_of"] == observed["as_of"].min()].set_index("customer_id")
+    assert first_block.loc["alice", "has_web_events"] == 1.0  # each block sees its own events

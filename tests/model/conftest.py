@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 CDNOW_CALIBRATION_END = pd.Timestamp("1997-09-30")
+CDNOW_MASTER_END = pd.Timestamp("1997-12-31")
 WEEK = pd.Timedelta(days=7)
 
 
@@ -19,6 +20,28 @@ def _lifetimes_dataset(name: str) -> Path:
         if file.name == name and file.parent.name == "datasets":
             return Path(file.locate())
     raise FileNotFoundError(f"lifetimes/datasets/{name} is not in the installed lifetimes package")
+
+
+def _rfm_in_weeks(raw: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Per customer: repeat purchase days up to `end`, recency and T in weeks, mean repeat-day spend
+    (NaN for one-time buyers) and purchase days after `end`, as lifetimes'
+    summary_data_from_transaction_data(freq="D") counts them (every line's day, whatever its value)."""
+    raw = raw.assign(date=pd.to_datetime(raw["date"], format="%Y%m%d"))
+    days = raw.groupby(["customer_id", "date"], as_index=False)["dollars"].sum()
+    calibration = days[days["date"] <= end]
+    holdout = days[days["date"] > end]
+    first = calibration.groupby("customer_id")["date"].min()
+    last = calibration.groupby("customer_id")["date"].max()
+    repeat = calibration[calibration["date"] > calibration["customer_id"].map(first)]
+    return pd.DataFrame(
+        {
+            "frequency": (calibration.groupby("customer_id").size() - 1).astype(float),
+            "recency": (last - first) / WEEK,
+            "T": (end - first) / WEEK,
+            "monetary_value": repeat.groupby("customer_id")["dollars"].mean(),
+            "holdout_frequency": holdout.groupby("customer_id").size(),
+        }
+    ).fillna({"holdout_frequency": 0})
 
 
 @pytest.fixture(scope="session")
@@ -36,22 +59,16 @@ def cdnow_summary() -> pd.DataFrame:
         names=["master_id", "customer_id", "date", "cds", "dollars"],
         dtype={"master_id": str, "customer_id": str, "date": str},
     )
-    raw["date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
-    days = raw.groupby(["customer_id", "date"], as_index=False)["dollars"].sum()
-    calibration = days[days["date"] <= CDNOW_CALIBRATION_END]
-    holdout = days[days["date"] > CDNOW_CALIBRATION_END]
-    first = calibration.groupby("customer_id")["date"].min()
-    last = calibration.groupby("customer_id")["date"].max()
-    repeat = calibration[calibration["date"] > calibration["customer_id"].map(first)]
-    return pd.DataFrame(
-        {
-            "frequency": (calibration.groupby("customer_id").size() - 1).astype(float),
-            "recency": (last - first) / WEEK,
-            "T": (CDNOW_CALIBRATION_END - first) / WEEK,
-            "monetary_value": repeat.groupby("customer_id")["dollars"].mean(),
-            "holdout_frequency": holdout.groupby("customer_id").size(),
-        }
-    ).fillna({"holdout_frequency": 0})
+    return _rfm_in_weeks(raw, CDNOW_CALIBRATION_END)
+
+
+@pytest.fixture(scope="session")
+def cdnow_master_summary() -> pd.DataFrame:
+    """The same summary for the 23,570 customers of the CDNOW master log as of 1997-12-31 (the
+    cutoff of `insight demo` and bench/models.py), the usual way of fitting lifetimes to it."""
+    raw = pd.read_csv(_lifetimes_dataset("CDNOW_master.txt"), sep=r"\s+", header=0,
+                      names=["customer_id", "date", "cds", "dollars"], dtype={"customer_id": str, "date": str})
+    return _rfm_in_weeks(raw, CDNOW_MASTER_END)
 
 
 @pytest.fixture(scope="session")

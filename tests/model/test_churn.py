@@ -88,7 +88,11 @@ def test_calibration_never_says_certainly() -> None:
 
 
 def test_churn_probabilities_stay_inside_zero_and_one(frame, fitted) -> None:
-    extreme = frame.assign(recent_drop=np.r_[np.full(3000, -50.0), np.full(3000, 50.0)])
-    for method in ("gbm", "gbm_pnbd"):
+    """Also when a baseline calls a customer certainly gone or certainly back (a P(purchase) of
+    exactly 0 occurs on a simulated base, for Pareto/NBD as of 2023-06-30)."""
+    certain = np.r_[np.zeros(3000), np.ones(3000)]
+    extreme = frame.assign(recent_drop=np.r_[np.full(3000, -50.0), np.full(3000, 50.0)],
+                           pnbd_p_purchase=certain, bgnbd_p_purchase=certain[::-1])
+    for method in METHODS:
         p = fitted.candidate_probabilities(extreme, (method,))[method]
         assert (p > 0).all() and (p < 1).all(), method

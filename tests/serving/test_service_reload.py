@@ -15,6 +15,9 @@ import pytest
 from mlflow import MlflowClient
 
 from service_process import Service
+from training.bases import Base
+from training.champions import CHAMPION, current_set, record_set
+from training.override import promote
 from workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -73,7 +76,7 @@ def test_promotion_then_reload_switches_versions_without_failed_requests(
     champion = client.get_model_version_by_alias(NAME, "champion")
     promoted = client.create_model_version(NAME, source=champion.source, run_id=champion.run_id)
     before, after = str(champion.version), str(promoted.version)
-    client.set_registered_model_alias(NAME, "champion", after)
+    promote(client, Base(), {"churn": after}, "reload test: a new churn version")
     customer = workspace.snapshot_ids[0]
 
     outcome, statuses = reload_under_load(service, customer)
@@ -87,7 +90,9 @@ def test_promotion_then_reload_switches_versions_without_failed_requests(
     broken_dir = tmp_path / "not-a-model"
     broken_dir.mkdir()
     broken = client.create_model_version(NAME, source=str(broken_dir))
-    client.set_registered_model_alias(NAME, "champion", broken.version)
+    good = current_set(client, Base())
+    record_set(client, Base(), {**good.versions, "churn": str(broken.version)}, alias=CHAMPION, run_id=None,
+               source=str(broken_dir), reason="reload test: a damaged set")
     outcome, statuses = reload_under_load(service, customer)
     assert outcome["reloaded"] is False and outcome["error"]
     assert outcome["model_versions"][NAME] == after
@@ -98,7 +103,8 @@ def test_promotion_then_reload_switches_versions_without_failed_requests(
     assert every_worker_says(service, "/readyz", "model_versions") == {after}
     assert every_worker_says(service, "/readyz", "last_load_error") == {outcome["error"]}
 
-    client.set_registered_model_alias(NAME, "champion", after)
+    record_set(client, Base(), good.versions, alias=CHAMPION, run_id=None, source=str(broken_dir),
+               reason="reload test: back to the good set")
     with service.client() as http:
         again = http.post("/reload", json={}).json()
     assert again["reloaded"] is True and again["error"] == ""

@@ -22,11 +22,17 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from training.models.calibration import SmoothedIsotonic
-from training.models.gbm import GbmModel
+from training.models.gbm import GbmModel, offset_link
 
 BASELINE_COLUMN = "bgnbd_p_no_purchase"
+CERTAINTY_MARGIN = 1e-9
+"""How far a baseline's churn probability stays from 0 and 1: BTYD probabilities are accurate to
+about 1e-13, and one that calls a customer certainly gone (P(purchase) 0 in floating point, e.g. a
+one-time buyer of long ago on a simulated base) claims more than any history shows."""
 BASELINE_METHODS = {"bgnbd": "bgnbd_p_purchase", "pnbd": "pnbd_p_purchase"}
 BLEND_METHODS = {"gbm_pnbd": "pnbd"}
+BLEND_WEIGHT = 0.5
+"""The model's weight in a blend; the baseline has the rest."""
 METHODS = ("gbm", *BLEND_METHODS, *BASELINE_METHODS)
 
 
@@ -90,15 +96,33 @@ class ChurnModel:
             if method == "gbm":
                 out[method] = model
             elif method in BLEND_METHODS:
-                out[method] = 0.5 * (model + _baseline_churn(frame, BLEND_METHODS[method]))
+                out[method] = BLEND_WEIGHT * model + (1 - BLEND_WEIGHT) * _baseline_churn(frame, BLEND_METHODS[method])
             else:
                 out[method] = _baseline_churn(frame, method)
         return out
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Per-feature contributions to the LightGBM model's churn log-odds (for `gbm_pnbd`, the
-        model half of the blend)."""
-        return self.model_.contributions(frame)
+        """Per-feature contributions to the churn log-odds, with a `baseline` column (rows sum to it).
+
+        `gbm`: LightGBM's SHAP values. A blend is explained as the weighted log-odds average of its
+        parts: the model's contributions times its weight, and the baseline part as one reason, its
+        `<baseline>_p_purchase` column, worth the baseline's weight times its log-odds of churn minus
+        the model's starting point (added to that column's own share in the model). Calibration is
+        monotone and left out, as for `gbm`. The pure baselines have no trees; see
+        `training.attribution`.
+        """
+        if self.method in BASELINE_METHODS:
+            raise ValueError(f"the {self.method} churn model has no trees; explain it with training.attribution")
+        contrib = self.model_.contributions(frame)
+        if self.method == "gbm":
+            return contrib
+        column = BASELINE_METHODS[BLEND_METHODS[self.method]]
+        logit = offset_link(_baseline_churn(frame, BLEND_METHODS[self.method]), "binary")
+        out = contrib * BLEND_WEIGHT
+        out["baseline"] = contrib["baseline"]
+        part = (1 - BLEND_WEIGHT) * (logit - contrib["baseline"].to_numpy())
+        out[column] = (out[column] if column in out else 0.0) + part
+        return out
 
     @property
     def feature_names_(self) -> list[str]:
@@ -106,4 +130,6 @@ class ChurnModel:
 
 
 def _baseline_churn(frame: pd.DataFrame, method: str) -> np.ndarray:
-    return 1.0 - frame[BASELINE_METHODS[method]].to_numpy(dtype=float)
+    """The baseline's P(no purchase in the horizon), kept CERTAINTY_MARGIN inside (0, 1)."""
+    churn = 1.0 - frame[BASELINE_METHODS[method]].to_numpy(dtype=float)
+    return np.clip(churn, CERTAINTY_MARGIN, 1.0 - CERTAINTY_MARGIN)

@@ -7,9 +7,9 @@ forecasters with different errors combine into one better than either (Bates & G
 Timing is a discrete-time survival curve: one classifier per checkpoint d <= horizon for
 "a purchase within d days". Every such label is fully observed inside the label window, so
 customers who did not buy are censored at the horizon, never dropped or imputed. The curve is made
-monotone, extended past the horizon with the hazard of its last interval (constant hazard), and the
-expected next purchase day is its median: the day by which the customer has even odds of having
-bought. A customer whose curve stays above 0.5 within `max_days` gets no date (NaN).
+monotone and extended past the horizon with the hazard of its last interval (constant hazard).
+Scoring anchors it on the churn model's P(no purchase in the horizon) and takes the next purchase
+date from it (`training.coherence`), so a customer's probabilities and date agree.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PURCHASE_OFFSET = "bgnbd_p_purchase"
 
 
 class NextPurchaseModel:
-    """Expected orders, purchase probabilities at checkpoints and the median next purchase day."""
+    """Expected orders and the survival curve P(purchase within d) at checkpoints up to the horizon."""
 
     def __init__(
         self,
@@ -37,7 +37,6 @@ class NextPurchaseModel:
         probability_days: tuple[int, ...] = (30, 90),
         count_method: str = "gbm",
         params: dict[str, Any] | None = None,
-        max_days: int = 730,
         random_state: int = 0,
     ) -> None:
         if horizon_days < 1:
@@ -50,7 +49,6 @@ class NextPurchaseModel:
         self.probability_days = tuple(sorted(set(probability_days)))
         self.count_method = count_method
         self.params = params
-        self.max_days = max_days
         self.random_state = random_state
 
     @property
@@ -82,15 +80,6 @@ class NextPurchaseModel:
         """Monotone P(purchase within d) for each checkpoint d (columns are the days)."""
         raw = np.column_stack([self.timing_models_[d].predict(frame) for d in self.checkpoints])
         return pd.DataFrame(np.maximum.accumulate(raw, axis=1), columns=list(self.checkpoints), index=frame.index)
-
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """expected_orders, p_purchase_{d}d for each requested d, expected_days_to_next."""
-        curve = self.purchase_curve(frame)
-        out = pd.DataFrame({"expected_orders": self.expected_orders(frame)}, index=frame.index)
-        for d in self.probability_days:
-            out[f"p_purchase_{d}d"] = probability_within(curve, d)
-        out["expected_days_to_next"] = median_day(curve, self.max_days)
-        return out
 
 
 def baseline_orders(frame: pd.DataFrame, method: str) -> np.ndarray:
@@ -128,26 +117,3 @@ def _interp_rows(grid: np.ndarray, values: np.ndarray, day: float) -> np.ndarray
     lo = hi - 1
     w = (day - grid[lo]) / (grid[hi] - grid[lo])
     return values[:, lo] * (1 - w) + values[:, hi] * w
-
-
-def median_day(curve: pd.DataFrame, max_days: int) -> np.ndarray:
-    """Day at which P(purchase within) reaches 0.5 (linear inside, constant hazard beyond)."""
-    days = np.concatenate([[0.0], np.array(curve.columns, dtype=float)])
-    values = np.column_stack([np.zeros(len(curve)), curve.to_numpy()])
-    result = np.full(len(curve), np.nan)
-    crossed = values[:, -1] >= 0.5
-    if crossed.any():
-        v = values[crossed]
-        hi = np.argmax(v >= 0.5, axis=1)
-        lo = hi - 1
-        rows = np.arange(len(v))
-        span = v[rows, hi] - v[rows, lo]
-        w = np.where(span > 0, (0.5 - v[rows, lo]) / np.where(span > 0, span, 1), 1.0)
-        result[crossed] = days[lo] + w * (days[hi] - days[lo])
-    hazard = _tail_hazard(curve)
-    beyond = ~crossed & (hazard > 0)
-    survival_h = 1.0 - values[beyond, -1]
-    extra = np.log(survival_h / 0.5) / hazard[beyond]
-    result[beyond] = days[-1] + extra
-    result[result > max_days] = np.nan
-    return result
