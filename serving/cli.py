@@ -125,11 +125,13 @@ def score(
     is refused. The feature snapshot for --as-of is saved for the scoring service, features are
     checked for drift, and the run is logged to MLflow.
     """
+    from features.engine import parquet_source
     from training.champions import base_with_champions
 
     try:
+        parquet_source(transactions)
         customer_base = base_with_champions(base, transactions)
-    except ValueError as exc:
+    except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     _score(transactions, as_of.date(), out, fmt=fmt, engine=engine, chunk_customers=chunk_customers,
            console=Console(soft_wrap=True, highlight=False), base=customer_base, events=events or None,

@@ -6,6 +6,7 @@ The models travel to the executors inside the function's closure; each executor 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pandas as pd
@@ -22,8 +23,9 @@ def score_on_spark(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return score(models, frame)
     spark = spark_session()
-    sample = frame[scorable(frame)].head(1) if scorable(frame).any() else frame.head(1)
-    schema = spark.createDataFrame(_portable(score(models, sample))).schema
+    rows = scorable(frame)
+    sample = score(models, frame[rows].head(1) if rows.any() else frame.head(1))
+    schema = spark.createDataFrame(_portable(sample)).schema
 
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
@@ -31,10 +33,20 @@ def score_on_spark(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
 
     partitions = max(1, spark.sparkContext.defaultParallelism)
     scored = spark.createDataFrame(frame).repartition(partitions).mapInPandas(score_batches, schema).toPandas()
-    scored[DATE_COLUMN] = pd.to_datetime(scored[DATE_COLUMN]).dt.date
+    scored = _restored(scored, sample.dtypes)
     return scored.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def _portable(scores: pd.DataFrame) -> pd.DataFrame:
-    """Calendar dates as ISO strings: Arrow would otherwise guess a timestamp type for them."""
-    return scores.assign(**{DATE_COLUMN: scores[DATE_COLUMN].astype(str)})
+    """Calendar dates as ISO strings ('' for none): Arrow would otherwise guess a timestamp type."""
+    dates = [d.isoformat() if isinstance(d, dt.date) else "" for d in scores[DATE_COLUMN]]
+    return scores.assign(**{DATE_COLUMN: dates})
+
+
+def _restored(scored: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
+    """Spark's rows in the pandas types `score` gives (dates, nullable flags, string ids), so both
+    engines write the same file."""
+    dates = pd.Series([dt.date.fromisoformat(d) if d else None for d in scored[DATE_COLUMN]],
+                      index=scored.index, dtype=object)
+    typed = scored.astype({column: dtype for column, dtype in dtypes.items() if column != DATE_COLUMN})
+    return typed.assign(**{DATE_COLUMN: dates})

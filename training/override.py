@@ -45,13 +45,12 @@ def promote(client: MlflowClient, base: Base, versions: dict[str, str], reason: 
     if missing:
         raise ValueError(f"the customer base '{base.name}' has no champion for {', '.join(missing)}: "
                          "promote a whole training run's set with --run")
-    bundles = {}
     for task, version in chosen.items():
         try:
-            bundles[task] = task_bundle(client, base, task, version)
+            client.get_model_version(base.model_name(task), str(version))
         except mlflow.exceptions.MlflowException:
             raise LookupError(f"no version {version} of '{base.model_name(task)}' in the registry") from None
-    compose(bundles, base)
+    compose({task: task_bundle(client, base, task, version) for task, version in chosen.items()}, base)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     mlflow.set_experiment(base.experiment())
     with mlflow.start_run(run_name=f"promote {base.name}") as run:

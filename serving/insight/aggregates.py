@@ -221,13 +221,16 @@ def risk_value_matrix(ranked: pd.DataFrame) -> dict:
 
 def timing(base: pd.DataFrame, horizon_days: int) -> dict:
     """When they will buy: customers whose expected next order falls in each week of the horizon,
-    expected orders per week, and the festive customers with their season."""
+    those expected after it (`next_purchase_after_horizon`), expected orders per week, and the
+    festive customers with their season."""
     as_of = cutoff_of(base)
     weeks = max(1, math.ceil(horizon_days / 7))
     next_day = pd.to_datetime(base["expected_next_purchase_date"], errors="coerce")
     ahead = (next_day - as_of).dt.days
     week = np.ceil(ahead.clip(lower=1) / 7)
     per_week = [int((week == w).sum()) for w in range(1, weeks + 1)]
+    flagged = (base["next_purchase_after_horizon"].fillna(False).astype(bool) if "next_purchase_after_horizon" in base
+               else pd.Series(False, index=base.index))
     expected = float(base["expected_orders"].sum())
     return {
         "as_of": as_of.date().isoformat(),
@@ -235,8 +238,8 @@ def timing(base: pd.DataFrame, horizon_days: int) -> dict:
         "weeks": weeks,
         "week_starts": [(as_of + pd.Timedelta(days=7 * w + 1)).date().isoformat() for w in range(weeks)],
         "next_order_per_week": per_week,
-        "next_order_later": int((week > weeks).sum()),
-        "next_order_none": int(next_day.isna().sum()),
+        "next_order_later": int(((week > weeks) | (next_day.isna() & flagged)).sum()),
+        "next_order_none": int((next_day.isna() & ~flagged).sum()),
         "expected_orders": expected,
         "expected_orders_per_week": expected / (horizon_days / 7),
         "expected_buyers_30d": float(base["p_purchase_30d"].sum()) if "p_purchase_30d" in base else None,

@@ -19,6 +19,8 @@ from serving.campaigns.split import split_control
 from serving.campaigns.store import CampaignExists, existing_campaign, load_campaign, save_campaign
 from serving.cli import app
 
+from named_channels import with_named_channels
+
 runner = CliRunner()
 
 
@@ -70,8 +72,9 @@ def test_campaign_end_to_end_through_the_cli(tracking_env: Path, tmp_path: Path,
     monkeypatch.setenv("INSIGHT_CAMPAIGNS", str(tmp_path / "runs" / "campaigns.db"))
     base = tmp_path / "base"
     write_simulation(simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)), base)
-    pd.testing.assert_frame_equal(pd.read_parquet(base / TRANSACTIONS_FILE),
-                                  pd.read_parquet(tracking_env / TRANSACTIONS_FILE))
+    store = pd.read_parquet(tracking_env / TRANSACTIONS_FILE)
+    named = with_named_channels(pd.read_parquet(base / TRANSACTIONS_FILE))
+    pd.testing.assert_frame_equal(named.astype(store.dtypes.to_dict()), store)
     scores, audiences = tmp_path / "scores.parquet", tmp_path / "audiences"
     rules = tmp_path / "rules.toml"
     rules.write_text('min_control_size = 400\n[[audience]]\nname = "everyone"\ndescription = "all known"\n'

@@ -78,6 +78,9 @@ def test_weeks_and_festive(base: pd.DataFrame) -> None:
     t = aggregates.timing(base, horizon_days=28)
     assert t["next_order_per_week"] == [2, 2, 1, 2]
     assert (t["next_order_later"], t["next_order_none"]) == (2, 1)
+    flagged = base.assign(next_purchase_after_horizon=[False] * 4 + [True] + [False] * 5)
+    later = aggregates.timing(flagged, horizon_days=28)
+    assert (later["next_order_later"], later["next_order_none"]) == (3, 0)
     assert t["expected_orders_per_week"] == pytest.approx(10 / 4)
     festive = t["festive"]
     assert (festive["customers"], festive["in_season"], festive["due"]) == (2, True, 1)
