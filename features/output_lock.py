@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from features.processes import process_alive
+
 log = logging.getLogger(__name__)
 
 Kind = Literal["file", "directory"]
@@ -208,7 +210,7 @@ def remove_leftovers(target: Path) -> list[Path]:
         if not entry.name.startswith(prefix) or role not in ("tmp", "old"):
             continue
         pid = rest.split("-", 1)[0]
-        if pid.isdigit() and len(rest.split("-")) == 2 and _alive(int(pid)):
+        if pid.isdigit() and len(rest.split("-")) == 2 and process_alive(int(pid)):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -222,17 +224,3 @@ def remove_leftovers(target: Path) -> list[Path]:
     return removed
 
 
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs on this host (a zombie, killed but not yet reaped, does not)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    return True

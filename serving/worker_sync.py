@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from features.processes import process_alive
+
 log = logging.getLogger(__name__)
 
 POLL_S = 0.2
@@ -37,16 +39,6 @@ def run_dir(env: Mapping[str, str] | None = None) -> Path:
     path = Path(env.get("INSIGHT_RUN_DIR") or Path(tempfile.gettempdir()) / f"customer-insight-{os.getppid()}")
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write(path: Path, text: str) -> None:
@@ -126,7 +118,7 @@ class WorkerSync:
     def _wait_for_others(self, target: int, timeout_s: float) -> list[int]:
         deadline = time.monotonic() + timeout_s
         while True:
-            behind = [pid for pid, path in self._others() if _read_int(path) < target and _alive(pid)]
+            behind = [pid for pid, path in self._others() if _read_int(path) < target and process_alive(pid)]
             if not behind or time.monotonic() > deadline:
                 return behind
             time.sleep(POLL_S / 2)

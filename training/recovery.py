@@ -21,6 +21,8 @@ from pathlib import Path
 from mlflow import MlflowClient
 from mlflow.entities import RunStatus
 
+from features.processes import process_alive
+
 log = logging.getLogger(__name__)
 
 PID_TAG, HOST_TAG = "pid", "host"
@@ -32,16 +34,6 @@ def owner_tags() -> dict[str, str]:
     return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_orphans(client: MlflowClient, experiment_ids: list[str]) -> list[str]:
     """Mark RUNNING runs whose process on this host is gone as KILLED; their ids."""
     host = socket.gethostname()
@@ -49,7 +41,7 @@ def mark_orphans(client: MlflowClient, experiment_ids: list[str]) -> list[str]:
     for run in client.search_runs(experiment_ids, filter_string="attributes.status = 'RUNNING'", max_results=1000):
         tags = run.data.tags
         pid = tags.get(PID_TAG, "")
-        if tags.get(HOST_TAG) != host or not pid.isdigit() or alive(int(pid)):
+        if tags.get(HOST_TAG) != host or not pid.isdigit() or process_alive(int(pid)):
             continue
         client.set_tag(run.info.run_id, "killed", f"process {pid} on {host} died before the run ended")
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
@@ -65,7 +57,7 @@ def remove_stale_folders(root: Path | None = None) -> list[Path]:
     removed = []
     for folder in root.glob(f"{_PREFIX}*"):
         pid = folder.name.removeprefix(_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
