@@ -10,12 +10,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_TRACKING_DIR = Path("mlruns")
-MODEL_NAMES = {
-    "segments": "customer-segments",
-    "churn": "customer-churn",
-    "next_purchase": "customer-next-purchase",
-    "clv": "customer-clv",
-}
 
 
 class TrainConfig(BaseModel):
