@@ -3,7 +3,7 @@
 Steps: normalise, link by deterministic rules, score the rest with the splink model, link pairs at
 or above the threshold, take connected components, give them stable ids (keeping the ids of an
 earlier run found in the output directory), build golden records. Outputs are written together
-or not at all. `apply_id_map` re-keys transactions by the unified customer (used by ingest).
+or not at all. Ingest re-keys transactions by the id map with `features.ingest.id_map`.
 """
 
 from __future__ import annotations
@@ -182,26 +182,6 @@ def write_resolution(resolution: Resolution, out_dir: str | Path) -> Path:
         (tmp / STATE_FILE).write_text(json.dumps({"last_issued": resolution.last_issued}) + "\n", "utf-8")
         (tmp / REPORT_JSON).write_text(json.dumps(resolution.report, indent=2, default=str) + "\n", "utf-8")
         (tmp / REPORT_TEXT).write_text(render_text(resolution.report) + "\n", "utf-8")
-    return out
-
-
-def apply_id_map(transactions: pd.DataFrame, id_map: pd.DataFrame) -> pd.DataFrame:
-    """`transactions` with customer_id replaced by the unified customer for rows whose (source,
-    source_customer_id) is in `id_map`; other rows, and logs without those columns, pass through."""
-    missing = [c for c in ID_MAP_COLUMNS if c not in id_map.columns]
-    if missing:
-        raise ValueError(f"id map lacks column '{missing[0]}'; use id_map.parquet written by `insight resolve`")
-    keys = id_map[list(ID_MAP_COLUMNS)].astype("string")
-    if keys.duplicated(list(KEY_COLUMNS)).any():
-        row = keys[keys.duplicated(list(KEY_COLUMNS))].iloc[0]
-        raise ValueError(f"id map lists ({row['source']}, {row['source_customer_id']}) twice")
-    if not set(KEY_COLUMNS) <= set(transactions.columns):
-        return transactions
-    lookup = transactions[list(KEY_COLUMNS)].astype("string").merge(keys, on=list(KEY_COLUMNS), how="left")
-    unified = pd.Series(lookup["customer_id"].to_numpy(), index=transactions.index, dtype="string")
-    out = transactions.copy()
-    out["customer_id"] = unified.fillna(transactions["customer_id"].astype("string")).astype(
-        transactions["customer_id"].dtype)
     return out
 
 
