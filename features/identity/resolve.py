@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import atomic_directory
+from features.engine import Engine, check_engine
 from features.identity.clusters import (
     ID_MAP_COLUMNS,
     IdHistory,
@@ -29,7 +30,7 @@ from features.identity.clusters import (
 )
 from features.identity.golden import golden_records
 from features.identity.intake import QUARANTINE_COLUMNS
-from features.identity.linkage import ENGINES, score_pairs
+from features.identity.linkage import score_pairs
 from features.identity.normalize import DEFAULT_COUNTRY, MAX_RECORDS_PER_VALUE, normalize_records
 from features.identity.records import KEY_COLUMNS
 from features.identity.report import build_report, render_text
@@ -58,15 +59,14 @@ class ResolveConfig:
     seed: for splink's random sampling of u-probabilities and the review sample.
     """
 
-    engine: str = "duckdb"
+    engine: Engine = Engine.duckdb
     threshold: float = DEFAULT_THRESHOLD
     default_country: str = DEFAULT_COUNTRY
     max_records_per_value: int = MAX_RECORDS_PER_VALUE
     seed: int = 42
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got '{self.engine}'")
+        object.__setattr__(self, "engine", check_engine(self.engine))
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be a probability strictly between 0 and 1, got {self.threshold}")
 
