@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from features.engine import Engine
 
 DEFAULT_TRACKING_DIR = Path("mlruns")
 
@@ -31,7 +31,7 @@ class TrainConfig(BaseModel):
     validation_share: float = Field(0.2, gt=0, lt=0.5)
     tune_trials: int = Field(0, ge=0)
     seed: int = 0
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: Engine = Engine.duckdb
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
