@@ -1,17 +1,20 @@
 """Fault suite for the stages after ingest: `insight train` and `insight score` on a damaged
-canonical table. One table of cases per input.
+canonical table, `insight audiences` on damaged scores. One table of cases per input.
 
 A refused input must exit 2 with one line naming the file (and the row and field where there is
-one), write nothing (no MLflow store, no snapshot) and leave the previous output as it was. Nothing
-is trained: every refusal comes before the models are needed.
+one), write nothing (no MLflow store, no snapshot) and leave the previous output as it was. An
+accepted one must account for every customer. Nothing is trained: every refusal comes before the
+models are needed, and the accepted audience cases run on a small hand-made scored base.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -172,3 +175,142 @@ def test_a_damaged_transaction_table_is_refused_before_any_work(fault: TableFaul
         source.read_bytes() if source.is_file() else None)
     assert after == before, "the input was changed"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], "leftovers beside --out"
+
+
+# ---------------------------------------------------------------------------------------------
+# audiences: the scores
+
+
+def scored_base(n: int = 120, seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores as `insight score` writes them for `n` customers (the last one returns only, with null
+    scores) and the feature snapshot of the same cutoff."""
+    rng = np.random.default_rng(seed)
+    ids = [f"C{i:05d}" for i in range(1, n + 1)]
+    churn = rng.beta(2, 3, n)
+    scores = pd.DataFrame({
+        "customer_id": ids, "status": ["scored"] * (n - 1) + ["returns_only"],
+        "segment_name": rng.choice(["loyal regulars", "new customers", "lapsed", "festive one-time buyers"], n),
+        "churn_probability": churn.round(4), "expected_orders": (rng.gamma(1.5, 1.0, n)).round(3),
+        "p_purchase_30d": ((1 - churn) * 0.4).round(4), "p_purchase_90d": (1 - churn).round(4),
+        "predicted_clv": rng.gamma(1.2, 180.0, n).round(2),
+        "model_versions": json.dumps({"customer-churn": "3", "customer-clv": "3"}), "as_of": "2023-12-31",
+    })
+    scores.loc[n - 1, ["churn_probability", "expected_orders", "p_purchase_30d", "p_purchase_90d",
+                       "predicted_clv"]] = np.nan
+    orders = rng.integers(1, 15, n).astype(float)
+    features = pd.DataFrame({
+        "customer_id": ids, "orders": orders, "tenure_days": rng.integers(20, 900, n).astype(float),
+        "recency_days": rng.integers(1, 400, n).astype(float), "returns": rng.integers(0, 2, n).astype(float),
+        "spend_total": (orders * rng.gamma(2.0, 30.0, n)).round(2),
+        "spend_90d": rng.gamma(1.0, 40.0, n).round(2), "spend_trend_90d": rng.normal(0, 30, n).round(2),
+        "nov_dec_order_share": rng.uniform(0, 1, n).round(3),
+    })
+    return scores, features
+
+
+SCORES, FEATURES = scored_base()
+HEADER = ",".join(SCORES.columns)
+
+
+def scores_csv(frame: pd.DataFrame = SCORES) -> str:
+    return frame.to_csv(index=False)
+
+
+def with_cell(row: int, column: str, value: object) -> str:
+    """The scores CSV with data row `row` (from 1) of `column` replaced by `value`."""
+    frame = SCORES.astype({column: object})
+    frame.loc[row - 1, column] = value
+    return scores_csv(frame)
+
+
+@dataclass(frozen=True)
+class ScoresFault:
+    name: str
+    content: str | bytes
+    refused: tuple[str, ...] = ()
+    """Fragments of the one-line error (after the file name) of a refused input; empty: accepted."""
+    suffix: str = ".csv"
+
+
+WHOLE = scores_csv()
+SCORES_FAULTS = [
+    ScoresFault("empty file", "", ("cannot be read as scores",)),
+    ScoresFault("header only", HEADER + "\n", ("holds no scored customers",)),
+    ScoresFault("wrong delimiter", SCORES.to_csv(index=False, sep=";"), ("lacks the score column(s) customer_id",)),
+    ScoresFault("not UTF-8", with_cell(7, "segment_name", "habitués").encode("latin-1"),
+                ("cannot be read as scores", "0xe9")),
+    ScoresFault("duplicate headers", WHOLE.replace("predicted_clv", "churn_probability", 1),
+                ("lacks the score column(s) predicted_clv",)),
+    ScoresFault("NaN for a scored customer", with_cell(4, "churn_probability", "NaN"),
+                ("row 4, churn_probability: is empty for a scored customer",)),
+    ScoresFault("infinite value", with_cell(9, "predicted_clv", "inf"),
+                ("row 9, predicted_clv: 'inf' is not a finite number",)),
+    ScoresFault("thousands separators", with_cell(12, "predicted_clv", "1,234.50"),
+                ("row 12, predicted_clv: '1,234.50' is not a number",)),
+    ScoresFault("probability above 1", with_cell(3, "p_purchase_90d", 1.7),
+                ("row 3, p_purchase_90d: 1.7 is not a probability (0 to 1)",)),
+    ScoresFault("repeated customer", with_cell(20, "customer_id", "C00019"),
+                ("row 20, customer_id: 'C00019' is repeated",)),
+    ScoresFault("empty customer id", with_cell(5, "customer_id", ""), ("row 5, customer_id: is empty",)),
+    ScoresFault("as_of not a date", with_cell(30, "as_of", "31/12/2023 or so"),
+                ("row 30, as_of: '31/12/2023 or so' is not a date",)),
+    ScoresFault("truncated in a row", "".join(WHOLE.splitlines(True)[:61]) + WHOLE.splitlines(True)[61][:30],
+                ("row 61, p_purchase_30d: is empty for a scored customer",)),
+    ScoresFault("truncated in a quoted cell", "".join(WHOLE.splitlines(True)[:61]) + WHOLE.splitlines(True)[61][:-20],
+                ("cannot be read as scores", "EOF inside string")),
+    ScoresFault("truncated parquet", b"PAR1" + b"\0" * 300, ("cannot be read as scores",), suffix=".parquet"),
+    # --- accepted: every customer accounted for ----------------------------------------------
+    ScoresFault("byte order mark", "\ufeff" + WHOLE),
+    ScoresFault("huge cell", with_cell(2, "segment_name", "x" * 1_000_000)),
+    ScoresFault("embedded newline", with_cell(6, "segment_name", "loyal\nregulars")),
+]
+
+
+@pytest.fixture(scope="module")
+def previous_audiences(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Audiences of a good earlier run, copied into each case's --out before it runs."""
+    root = tmp_path_factory.mktemp("audiences")
+    (root / "scores.csv").write_text(WHOLE)
+    FEATURES.to_parquet(root / "features.parquet", index=False)
+    result = CliRunner().invoke(app, ["audiences", "--scores", str(root / "scores.csv"), "--features",
+                                      str(root / "features.parquet"), "--out", str(root / "out")])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("fault", SCORES_FAULTS, ids=[f.name for f in SCORES_FAULTS])
+def test_damaged_scores_are_refused_naming_row_and_field(fault: ScoresFault, tmp_path: Path,
+                                                         previous_audiences: Path) -> None:
+    scores = tmp_path / f"scores{fault.suffix}"
+    if isinstance(fault.content, bytes):
+        scores.write_bytes(fault.content)
+    else:
+        scores.write_text(fault.content, "utf-8", newline="")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, data in contents(previous_audiences / "out").items():
+        (out / name).write_bytes(data)
+    before = contents(out)
+    result = CliRunner().invoke(app, ["audiences", "--scores", str(scores), "--features",
+                                      str(previous_audiences / "features.parquet"), "--out", str(out)],
+                                env={"COLUMNS": "400"})
+    if fault.refused:
+        message = one_line_error(result.exit_code, result.output)
+        assert f"error: {scores}: " in message
+        for fragment in fault.refused:
+            assert fragment in message, (fragment, message)
+        assert contents(out) == before, "a refused run changed the previous audiences"
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+        return
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assignments = pd.read_parquet(out / "assignments.parquet")
+    assert summary["customers_scored"] == len(SCORES)
+    assert summary["customers_in_an_audience"] == len(assignments) == sum(a["customers"] for a in summary["audiences"])
+    assert assignments["customer_id"].is_unique and set(assignments["customer_id"]) <= set(SCORES["customer_id"])
+    expected = json.loads((previous_audiences / "out" / "summary.json").read_text())
+    assert summary["audiences"] == expected["audiences"], "a cell's form changed who is in an audience"
