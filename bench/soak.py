@@ -64,7 +64,8 @@ from serving.local_service import free_port, launch, stop, wait_ready  # noqa: E
 from serving_workspace import API_KEY, service_env, workspace_env  # noqa: E402
 from training.bases import Base  # noqa: E402
 from training.champions import current_set, training_runs  # noqa: E402
-from training.config import MODEL_NAMES, tracking_uri  # noqa: E402
+from training.config import tracking_uri  # noqa: E402
+from training.tasks import MODEL_NAMES  # noqa: E402
 
 STEPS = ("ingest", "train", "score", "reload")
 TRAIN_AS_OF, SCORE_AS_OF, HORIZON_DAYS = "2023-09-30", dt.date(2023, 12, 31), 90

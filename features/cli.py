@@ -1,8 +1,5 @@
-"""The `insight` command line: the root Typer app and the data-layer commands.
-
-The root app lives here, at the bottom of the dependency chain; `training.cli` and `serving.cli`
-add their commands to it, so `serving.cli:app` is the full command.
-"""
+"""Data-layer commands of `insight`: ingest, ingest-events, features, synth. Thin wrappers over
+plain functions; the root app (`serving.cli`) adds them beside the other layers' commands."""
 
 from __future__ import annotations
 
@@ -10,48 +7,26 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from features.cli_options import EngineOption, TransactionsOption, as_of_option, fail
 from features.datasets import cdnow_master_path
+from features.engine import Engine
 from features.ingest import ingest as run_ingest
 from features.ingest import load_mapping
 from features.ingest.mapping import MappingError, canonical_mapping
 from features.ingest.readers import SourceError, read_columns
 
-app = typer.Typer(
-    name="insight",
-    help="Customer insight from purchase histories: ingest, resolve identities, build features, "
-    "train, score, serve and export campaign audiences.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(stderr=True)
+commands = typer.Typer()
 
 PACKAGED_SOURCES = {"cdnow": cdnow_master_path}
 
 
-@app.callback()
-def main() -> None:
-    """Customer insight from purchase histories.
-
-    Typical flow: ingest -> (resolve) -> features -> train -> score -> audiences -> serve.
-    `insight demo` runs it end to end on the CDNOW log.
-    """
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit with `code`."""
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@app.command()
+@commands.command()
 def ingest(
     source: Annotated[
         str | None,
@@ -127,7 +102,7 @@ def ingest(
         out_console.print(f"written: {result.out_dir}")
 
 
-@app.command("ingest-events")
+@commands.command("ingest-events")
 def ingest_events_command(
     source: Annotated[str, typer.Argument(help="CSV, Parquet, JSON Lines, Excel or database file of events.")],
     out: Annotated[Path, typer.Option("--out", help="Output directory (replaced atomically), e.g. "
@@ -199,12 +174,12 @@ def ingest_events_command(
         out_console.print(f"written: {result.out_dir}")
 
 
-@app.command()
+@commands.command()
 def features(
-    transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
-    as_of: Annotated[datetime, typer.Option("--as-of", help="Cutoff day: only rows before its end are used.")],
+    transactions: TransactionsOption,
+    as_of: as_of_option("Cutoff day: only rows before its end are used."),
     out: Annotated[Path, typer.Option("--out", help="Parquet file for the feature table.")],
-    engine: Annotated[str, typer.Option(help="duckdb (default, embedded) or spark.")] = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     snapshot_root: Annotated[
         Path | None,
         typer.Option(help="Also save the table in this snapshot store (for the scoring service)."),
@@ -233,7 +208,7 @@ def features(
     Console(soft_wrap=True, highlight=False).print(message)
 
 
-@app.command()
+@commands.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Directory for transactions.parquet and truth.parquet.")],
     customers: Annotated[int, typer.Option(help="Customers to simulate.")] = 10_000,

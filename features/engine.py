@@ -10,13 +10,33 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from enum import StrEnum
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
+class Engine(StrEnum):
+    """The engines one feature definition runs on: DuckDB in-process, or Apache Spark."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+ENGINES: tuple[str, ...] = tuple(Engine)
+
+
+def check_engine(engine: str) -> Engine:
+    """`engine` as an Engine; anything else is a ValueError naming the choices."""
+    try:
+        return Engine(engine)
+    except ValueError:
+        raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}") from None
+
+
 SPARK_LOCAL_MASTER = "local[*]"
 SPARK_SHUFFLE_PARTITIONS = 4
 
@@ -35,18 +55,13 @@ def connect(
     `spark_master`, default local[*]; `memory_limit` becomes the driver memory and only takes effect
     when the session is created; `shuffle_partitions` defaults to 4, right for test-sized data).
     """
+    engine = check_engine(engine)
     if engine == "duckdb":
         if spark_master is not None or shuffle_partitions is not None:
             raise ValueError("spark_master and shuffle_partitions apply to engine='spark' only")
         return _connect_duckdb(memory_limit)
-    if engine == "spark":
-        session = spark_session(
-            master=spark_master,
-            driver_memory=memory_limit,
-            shuffle_partitions=shuffle_partitions,
-        )
-        return ibis.pyspark.connect(session)
-    raise ValueError(f"unknown engine '{engine}'; choose one of: {', '.join(ENGINES)}")
+    session = spark_session(master=spark_master, driver_memory=memory_limit, shuffle_partitions=shuffle_partitions)
+    return ibis.pyspark.connect(session)
 
 
 def resolve_backend(engine: str, backend: ibis.BaseBackend | None) -> ibis.BaseBackend:

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from features.cli import app, fail
+from features.cli_options import fail, transactions_option
 
 campaign_app = typer.Typer(help="Campaigns with random control groups: create, simulate, report, list.",
                            no_args_is_help=True)
-app.add_typer(campaign_app, name="campaign")
 out = Console(soft_wrap=True, highlight=False)
 warn = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -66,7 +65,7 @@ def create(
 @campaign_app.command("report")
 def report(
     campaign_id: Annotated[str, typer.Argument(help="The campaign id.")],
-    transactions: Annotated[Path, typer.Option(help="Transactions covering the campaign window.")],
+    transactions: transactions_option("the campaign window"),
     window: Annotated[int | None, typer.Option(help="Days measured from the campaign start (default: the "
                                                "campaign's window).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where report.json/.txt/.html go "
@@ -139,7 +138,7 @@ def simulate(
 def uplift(
     campaign_ids: Annotated[list[str], typer.Option("--campaign", help="A finished campaign to learn from "
                                                     "(repeat for several).")],
-    transactions: Annotated[Path, typer.Option(help="Transactions covering the campaigns' windows.")],
+    transactions: transactions_option("the campaigns' windows"),
     seed: Annotated[int, typer.Option(help="Seed of the model and of the held-out split.")] = 0,
     store: StoreOption = None,
 ) -> None:

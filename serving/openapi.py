@@ -3,7 +3,8 @@
 BentoML documents 400/404/500 only; this service also answers 401 (API key), 413 (limits), 415
 (not JSON) and 503 (no models loaded), and its 400 bodies carry a list of field errors. The size
 limits configured at start-up become `maxItems` of the request arrays, so the document states every
-rule the service enforces. The completed document is what clients and the schemathesis runs read.
+rule the service enforces. Request bodies are the component schemas pydantic writes: BentoML's inline
+copies turn an optional field (`as_of: null` on /score_history) into a required type. The completed document is what clients and the schemathesis runs read.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def complete(spec: dict[str, Any], settings: ServingSettings) -> dict[str, Any]:
                 operation.get("requestBody", {})["required"] = True
                 for content in operation.get("requestBody", {}).get("content", {}).values():
                     body = content.get("schema", {})
+                    if body.get("title") in schemas:
+                        # BentoML's inline copy of the body drops the null branch of optional fields.
+                        body = content["schema"] = copy.deepcopy(schemas[body["title"]])
                     for schema in (body, schemas.get(body.get("title", ""), {})):
                         _with_limits(schema, spec, limits)
                 responses["400"] = _response("Invalid request; one entry per field error.", FIELD_ERRORS)

@@ -9,14 +9,15 @@ from typing import Annotated
 
 import typer
 
-from features.cli import app, fail
+from features.cli_options import fail
 from serving.settings import ServingSettings, service_workers
 
 SERVICE = "serving.service:CustomerInsight"
 BENTOFILE = Path(__file__).resolve().parents[1] / "bentofile.yaml"
+commands = typer.Typer()
 
 
-@app.command()
+@commands.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 3000,

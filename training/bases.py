@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.config import MODEL_NAMES, snapshot_root
+from training.config import snapshot_root
+from training.tasks import MODEL_NAMES
 
 DEFAULT_BASE = "default"
 SET_NAME = "customer-insight-champions"

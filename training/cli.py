@@ -1,4 +1,5 @@
-"""Training commands of `insight`: train, evaluate, report. Thin wrappers over plain functions."""
+"""Training commands of `insight`: train, evaluate, monitor, report, promote. Thin wrappers over
+plain functions; the root app (`serving.cli`) adds them beside the other layers' commands."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from features.cli import app, fail
+from features.cli_options import EngineOption, TransactionsOption, as_of_option, fail, transactions_option
+from features.engine import Engine
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 
+commands = typer.Typer()
 out = Console(soft_wrap=True, highlight=False)
 log = logging.getLogger("insight.train")
 
@@ -84,17 +87,17 @@ def validation_table(wide_table, title: str) -> Table:
     return table
 
 
-@app.command()
+@commands.command()
 def train(
-    transactions: Annotated[Path, typer.Option(help="Directory or Parquet file from `insight ingest`.")],
-    as_of: Annotated[dt.datetime, typer.Option("--as-of", help="Last day of data used; later rows are ignored.")],
+    transactions: TransactionsOption,
+    as_of: as_of_option("Last day of data used; later rows are ignored."),
     horizon_days: Annotated[int, typer.Option(help="Days ahead the models predict.")] = 182,
     tune_trials: Annotated[int, typer.Option(help="Optuna trials per model (0 = defaults).")] = 0,
     n_cutoffs: Annotated[int, typer.Option(help="Stacked training snapshots (rolling origin).")] = 6,
     step_days: Annotated[int | None, typer.Option(help="Days between snapshots (default: 30).")] = None,
     seasonal_years: Annotated[int, typer.Option(
         help="Also learn from the predicted window as it fell 1..N years earlier (0 = off).")] = 1,
-    engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     events: Annotated[list[Path] | None, typer.Option(
         "--events", help="Output of `insight ingest-events` (repeat per source): the models also learn "
@@ -144,12 +147,12 @@ def print_registrations(console: Console, result) -> None:
     console.print(f"MLflow run: {result.run_id} (report: insight report {result.run_id} --out report.html)")
 
 
-@app.command()
+@commands.command()
 def evaluate(
-    transactions: Annotated[Path, typer.Option(help="Transactions covering the period after --as-of.")],
-    as_of: Annotated[dt.datetime, typer.Option("--as-of", help="Cutoff: score as of this day.")],
+    transactions: transactions_option("the period after --as-of"),
+    as_of: as_of_option("Cutoff: score as of this day."),
     horizon_days: Annotated[int | None, typer.Option(help="Window to judge (default: the models').")] = None,
-    engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     events: Annotated[list[Path] | None, typer.Option(
         "--events", help="Events (`insight ingest-events` output) for champions trained with them.")] = None,
     base: BaseOption = None,
@@ -171,11 +174,11 @@ def evaluate(
                   + ", ".join(f"{task} v{version}" for task, version in result.versions.items()))
 
 
-@app.command()
+@commands.command()
 def monitor(
-    transactions: Annotated[Path, typer.Option(help="Transactions covering the horizon after --as-of.")],
-    as_of: Annotated[dt.datetime, typer.Option("--as-of", help="The past cutoff the champions score as of.")],
-    engine: Annotated[str, typer.Option(help="Feature engine: duckdb or spark.")] = "duckdb",
+    transactions: transactions_option("the horizon after --as-of"),
+    as_of: as_of_option("The past cutoff the champions score as of."),
+    engine: EngineOption = Engine.duckdb,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the tables as JSON here.")] = None,
     base: BaseOption = None,
 ) -> None:
@@ -234,7 +237,7 @@ def frame_table(frame, title: str) -> Table:
     return table
 
 
-@app.command()
+@commands.command()
 def report(
     run_id: Annotated[str, typer.Argument(help="MLflow run id of a training run.")],
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
@@ -249,7 +252,7 @@ def report(
     out.print(f"written: {path}")
 
 
-@app.command()
+@commands.command()
 def promote(
     reason: Annotated[str, typer.Option(help="Why this set is promoted by hand (kept with the set and the run).")],
     base: Annotated[str, typer.Option("--base", help="Customer base whose champion set changes.")] = "default",

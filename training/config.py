@@ -5,17 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from features.engine import Engine
+
 DEFAULT_TRACKING_DIR = Path("mlruns")
-MODEL_NAMES = {
-    "segments": "customer-segments",
-    "churn": "customer-churn",
-    "next_purchase": "customer-next-purchase",
-    "clv": "customer-clv",
-}
 
 
 class TrainConfig(BaseModel):
@@ -37,7 +31,7 @@ class TrainConfig(BaseModel):
     validation_share: float = Field(0.2, gt=0, lt=0.5)
     tune_trials: int = Field(0, ge=0)
     seed: int = 0
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: Engine = Engine.duckdb
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from features.pipeline.channels import PREFIX as SHARE_PREFIX
-from features.pipeline.channels import channel_columns
+from features.pipeline.channels import channel_names
 from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
 from training import attribution
+from training.engagement_phrases import PHRASES as ENGAGEMENT_PHRASES
 from training.job import CustomerModels
 
 
@@ -96,6 +97,7 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "categories_180d_share": _unless_missing(
         "categories_180d_share", lambda v: f"{v:.0%} of their categories bought in the last 180 days",
         "no category data"),
+    **ENGAGEMENT_PHRASES,
 }
 
 
@@ -125,11 +127,6 @@ def _channel_phrase(prefix: str, channel: str, feature: str, row: pd.Series) -> 
         return f"last purchase {'not ' if value == 0 else ''}through {channel}"
     return _unless_missing(feature, lambda v: f"{v:.0%} of the last 90 days' orders through {channel}",
                            _NO_RECENT_PURCHASE)(row)
-
-
-def channel_names(channels: list[str]) -> dict[str, str]:
-    """Slug in the channel columns' names -> the channel's name as in the data ("web_shop" -> "Web Shop")."""
-    return {column.removeprefix(SHARE_PREFIX): channel for channel, column in channel_columns(channels).items()}
 
 
 def explain(models: CustomerModels, frame: pd.DataFrame, task: str, top: int = 3) -> list[list[Reason]]:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.identity.clusters import ID_MAP_COLUMNS
 from features.identity.normalize import email_key
-from features.identity.resolve import GOLDEN_FILE, apply_id_map
+from features.identity.resolve import GOLDEN_FILE
+from features.ingest.id_map import ID_MAP_COLUMNS, apply_id_map
 
 KEYED_BY: dict[str, str] = {
     "id_map": "source and source customer id found in the id map",

@@ -11,14 +11,17 @@ import typer
 from rich.console import Console
 from splink.internals.exceptions import SplinkException
 
-from features.cli import app, fail
+from features.cli_options import EngineOption, fail
+from features.engine import Engine
 from features.identity.intake import RecordFileError, RecordSource, read_record_files
-from features.identity.linkage import ENGINES
 from features.identity.resolve import DEFAULT_THRESHOLD, ResolveConfig, load_history, resolve, write_resolution
 from features.identity.report import render_text
 
 
-@app.command("resolve")
+commands = typer.Typer()
+
+
+@commands.command("resolve")
 def resolve_command(
     records: Annotated[
         list[str],
@@ -38,7 +41,7 @@ def resolve_command(
             "must use the record contract's column names (docs/identity.md).",
         ),
     ] = None,
-    engine: Annotated[str, typer.Option(help="duckdb (default, embedded) or spark.")] = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     threshold: Annotated[
         float, typer.Option(help="Match probability at or above which the model links two records.")
     ] = DEFAULT_THRESHOLD,
@@ -62,8 +65,6 @@ def resolve_command(
     pairs.parquet (scored and linked pairs with their rule and weights), merges.parquet,
     quarantine.parquet, model.json and report.{json,txt}. Ids from an earlier run are kept.
     """
-    if engine not in ENGINES:
-        fail(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'")
     try:
         config = ResolveConfig(engine=engine, threshold=threshold, default_country=default_country.upper(),
                                seed=seed)

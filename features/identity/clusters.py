@@ -18,11 +18,10 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from features.identity.records import KEY_COLUMNS
+from features.ingest.id_map import ID_MAP_COLUMNS, KEY_COLUMNS
 
 ID_PREFIX = "C"
 ID_DIGITS = 9
-ID_MAP_COLUMNS: tuple[str, ...] = (*KEY_COLUMNS, "customer_id")
 MERGE_COLUMNS: tuple[str, ...] = ("merged_id", "into_id", "records", "merged_at")
 
 

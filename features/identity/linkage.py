@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -23,8 +23,8 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.exceptions import EMTrainingException
 
-Engine = Literal["duckdb", "spark"]
-ENGINES: tuple[str, ...] = ("duckdb", "spark")
+from features.engine import Engine, check_engine
+
 LINKAGE_COLUMNS: tuple[str, ...] = (
     "unique_id", "name_key", "name_tokens", "email_key", "phone", "date_of_birth", "address_key",
     "city_key", "postcode", "loyalty_card",
@@ -133,8 +133,7 @@ def score_pairs(frame: pd.DataFrame, *, engine: Engine = "duckdb", spark: Any = 
     an existing SparkSession for engine="spark" (else the project's local one). A `model` saved
     by an earlier run (ScoredPairs.model) is used as it is instead of training a new one.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got '{engine}'")
+    engine = check_engine(engine)
     db_api = _database(engine, spark)
     name = f"__identity_records_{uuid.uuid4().hex[:8]}"
     table = db_api.register(_linkage_table(frame), table_name=name)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
-KEY_COLUMNS: tuple[str, str] = ("source", "source_customer_id")
+from features.ingest.id_map import KEY_COLUMNS
+
 REQUIRED_COLUMNS: tuple[str, ...] = KEY_COLUMNS
 IDENTIFYING_COLUMNS: tuple[str, ...] = (
     "full_name",

@@ -3,7 +3,7 @@
 Steps: normalise, link by deterministic rules, score the rest with the splink model, link pairs at
 or above the threshold, take connected components, give them stable ids (keeping the ids of an
 earlier run found in the output directory), build golden records. Outputs are written together
-or not at all. `apply_id_map` re-keys transactions by the unified customer (used by ingest).
+or not at all. Ingest re-keys transactions by the id map with `features.ingest.id_map`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.atomic import atomic_directory
+from features.engine import Engine, check_engine
 from features.identity.clusters import (
     ID_MAP_COLUMNS,
     IdHistory,
@@ -29,7 +30,7 @@ from features.identity.clusters import (
 )
 from features.identity.golden import golden_records
 from features.identity.intake import QUARANTINE_COLUMNS
-from features.identity.linkage import ENGINES, score_pairs
+from features.identity.linkage import score_pairs
 from features.identity.normalize import DEFAULT_COUNTRY, MAX_RECORDS_PER_VALUE, normalize_records
 from features.identity.records import KEY_COLUMNS
 from features.identity.report import build_report, render_text
@@ -58,15 +59,14 @@ class ResolveConfig:
     seed: for splink's random sampling of u-probabilities and the review sample.
     """
 
-    engine: str = "duckdb"
+    engine: Engine = Engine.duckdb
     threshold: float = DEFAULT_THRESHOLD
     default_country: str = DEFAULT_COUNTRY
     max_records_per_value: int = MAX_RECORDS_PER_VALUE
     seed: int = 42
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got '{self.engine}'")
+        object.__setattr__(self, "engine", check_engine(self.engine))
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be a probability strictly between 0 and 1, got {self.threshold}")
 
@@ -182,26 +182,6 @@ def write_resolution(resolution: Resolution, out_dir: str | Path) -> Path:
         (tmp / STATE_FILE).write_text(json.dumps({"last_issued": resolution.last_issued}) + "\n", "utf-8")
         (tmp / REPORT_JSON).write_text(json.dumps(resolution.report, indent=2, default=str) + "\n", "utf-8")
         (tmp / REPORT_TEXT).write_text(render_text(resolution.report) + "\n", "utf-8")
-    return out
-
-
-def apply_id_map(transactions: pd.DataFrame, id_map: pd.DataFrame) -> pd.DataFrame:
-    """`transactions` with customer_id replaced by the unified customer for rows whose (source,
-    source_customer_id) is in `id_map`; other rows, and logs without those columns, pass through."""
-    missing = [c for c in ID_MAP_COLUMNS if c not in id_map.columns]
-    if missing:
-        raise ValueError(f"id map lacks column '{missing[0]}'; use id_map.parquet written by `insight resolve`")
-    keys = id_map[list(ID_MAP_COLUMNS)].astype("string")
-    if keys.duplicated(list(KEY_COLUMNS)).any():
-        row = keys[keys.duplicated(list(KEY_COLUMNS))].iloc[0]
-        raise ValueError(f"id map lists ({row['source']}, {row['source_customer_id']}) twice")
-    if not set(KEY_COLUMNS) <= set(transactions.columns):
-        return transactions
-    lookup = transactions[list(KEY_COLUMNS)].astype("string").merge(keys, on=list(KEY_COLUMNS), how="left")
-    unified = pd.Series(lookup["customer_id"].to_numpy(), index=transactions.index, dtype="string")
-    out = transactions.copy()
-    out["customer_id"] = unified.fillna(transactions["customer_id"].astype("string")).astype(
-        transactions["customer_id"].dtype)
     return out
 
 

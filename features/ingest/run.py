@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from features.atomic import atomic_directory
 from features.output_lock import output_lock
+from features.ingest.id_map import apply_id_map
 from features.ingest.mapping import Mapping
 from features.ingest.quality import quality_report, render_text
 from features.ingest.readers import read_source
@@ -65,8 +66,6 @@ def _ingest(source: str | Path, mapping: Mapping, out: Path, *, now: pd.Timestam
     raw = read_source(str(source), mapping)
     result = validate(raw, mapping, now=now)
     if id_map is not None:
-        from features.identity.resolve import apply_id_map
-
         result = dataclasses.replace(result, accepted=apply_id_map(result.accepted, id_map))
     report = quality_report(raw, result, mapping, str(source))
     if id_map is not None:

@@ -46,6 +46,11 @@ def channel_columns(channels: Iterable[str]) -> dict[str, str]:
     return dict(sorted(columns.items(), key=lambda item: item[1]))
 
 
+def channel_names(channels: Iterable[str]) -> dict[str, str]:
+    """Slug in the channel columns' names -> the channel's name as in the data ("web_shop" -> "Web Shop")."""
+    return {column.removeprefix(PREFIX): channel for channel, column in channel_columns(channels).items()}
+
+
 def aggregates(orders: ir.Table, columns: dict[str, str]) -> dict[str, ir.Scalar]:
     """Per-customer channel shares over `orders` (grouped by customer), one per entry of `columns`."""
     return {name: purchase_share(orders, channel, orders.is_purchase) for channel, name in columns.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -273,8 +274,10 @@ def festive(base: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int) -> dict:
     }
 
 
-def channels(base: pd.DataFrame) -> list[dict]:
-    """Per sales channel: share of all orders placed there and customers whose last order was there."""
+def channels(base: pd.DataFrame, names: Mapping[str, str] | None = None) -> list[dict]:
+    """Per sales channel: share of all orders placed there and customers whose last order was there;
+    `names` maps a column's slug to the channel's name in the data (`channel_names`)."""
+    names = names or {}
     columns = [c for c in base.columns if c.startswith("channel_share_")]
     orders = _column(base, "orders")
     total = float(orders.sum())
@@ -282,7 +285,7 @@ def channels(base: pd.DataFrame) -> list[dict]:
     for column in columns:
         channel = column.removeprefix("channel_share_")
         last = f"channel_last_{channel}"
-        out.append({"channel": channel.replace("_", " "),
+        out.append({"channel": names.get(channel, channel.replace("_", " ")),
                     "order_share": float((base[column].fillna(0) * orders).sum()) / total if total > 0 else None,
                     "last_order_customers": int(base[last].fillna(0).gt(0).sum()) if last in base else None})
     return sorted(out, key=lambda c: -(c["order_share"] or 0))

@@ -27,10 +27,11 @@ def render(data: dict, currency: str = "$") -> str:
     """The page for `data` (see `serving.insight.report.collect`)."""
     env = jinja2.Environment(loader=jinja2.FunctionLoader(_template), autoescape=True, trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    channels = data.get("channel_names") or {}
     view = {
         "sections": SECTIONS,
         "glance": _glance(data["glance"], currency),
-        "segments": _segments(data["segments"], data["histogram_edges"], currency),
+        "segments": _segments(data["segments"], data["histogram_edges"], currency, channels),
         "value": _value(data["value"], currency),
         "matrix": _matrix(data["matrix"], currency),
         "timing": _timing(data["timing"]),
@@ -38,7 +39,7 @@ def render(data: dict, currency: str = "$") -> str:
         "channels": _channels(data["channels"]),
         "engagement": _engagement(data.get("engagement", [])),
         "quality": _quality(data["quality"]),
-        "drift": _drift(data["drift"]),
+        "drift": _drift(data["drift"], channels),
     }
     return env.get_template(TEMPLATE).render(**view)
 
@@ -88,11 +89,11 @@ def _glance(g: dict, currency: str) -> dict:
             "statuses": [(statuses.get(k, plain(k)), count(v)) for k, v in g["by_status"].items()]}
 
 
-def _segments(cards: list[dict], edges: dict, currency: str) -> dict:
+def _segments(cards: list[dict], edges: dict, currency: str, channels: dict[str, str]) -> dict:
     names = [plain(c["name"]) for c in cards]
     out = []
     for card, name in zip(cards, names, strict=True):
-        apart = [f"{_capital(label(d['feature']))}: {value_of(d['feature'], d['segment'], currency)}, against "
+        apart = [f"{_capital(label(d['feature'], channels))}: {value_of(d['feature'], d['segment'], currency)}, against "
                  f"{value_of(d['feature'], d['base'], currency)} for the whole base" for d in card["distinctions"]]
         moves = card["moves"]
         out.append({
@@ -249,7 +250,7 @@ def _quality(q: dict | None) -> dict | None:
                                  xlabel="lines quarantined") if reasons else None}
 
 
-def _drift(d: dict, shown: int = DRIFT_SHOWN) -> dict:
+def _drift(d: dict, channels: dict[str, str], shown: int = DRIFT_SHOWN) -> dict:
     if not d["available"]:
         return {"available": False}
     items = []
@@ -257,7 +258,7 @@ def _drift(d: dict, shown: int = DRIFT_SHOWN) -> dict:
     when = ("" if gap is None else f"scored {days(gap)} after training" if gap >= 0
             else f"scored {days(-gap)} before the training cutoff")
     for f in d["features"]:
-        name = label(f["feature"])
+        name = label(f["feature"], channels)
         above = f["share_above_reference_median"]
         where = ("" if above is None else
                  f" {percent(above, 0)} of customers are above the training median (half were).")

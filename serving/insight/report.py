@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.atomic import atomic_file
+from features.pipeline.channels import channel_names
 from serving.insight import aggregates, context
 from serving.insight.render import render
 from serving.scored_base import read_scores, scored_base
@@ -37,17 +38,21 @@ class Inputs:
 
 
 def collect(base: pd.DataFrame, *, horizon_days: int, previous: pd.DataFrame | None = None,
-            audiences: dict | None = None, quality: dict | None = None, drift: dict | None = None) -> dict:
-    """Every section's plain data for the customer table `base` (scores joined to features)."""
+            audiences: dict | None = None, quality: dict | None = None, drift: dict | None = None,
+            channels: list[str] | None = None) -> dict:
+    """Every section's plain data for the customer table `base` (scores joined to features);
+    `channels` are the sales channels' names as in the data (the models'), for the labels."""
     ranked = aggregates.value_ranks(base)
+    names = channel_names(channels or [])
     return {
+        "channel_names": names,
         "glance": aggregates.glance(base),
         "segments": aggregates.segments(base, previous),
         "histogram_edges": aggregates.histogram_edges(base),
         "value": aggregates.concentration(ranked),
         "matrix": aggregates.risk_value_matrix(ranked),
         "timing": aggregates.timing(base, horizon_days),
-        "channels": aggregates.channels(base),
+        "channels": aggregates.channels(base, names),
         "engagement": aggregates.engagement(base),
         "audiences": audiences,
         "quality": quality,
@@ -71,7 +76,8 @@ def gather(inputs: Inputs) -> dict:
     quality = context.quality(inputs.ingest_report) if inputs.ingest_report is not None else None
     drift = (context.drift(base, models.reference, models.as_of) if models is not None
              else {"available": False, "features": []})
-    return collect(base, horizon_days=horizon, previous=previous, audiences=audiences, quality=quality, drift=drift)
+    return collect(base, horizon_days=horizon, previous=previous, audiences=audiences, quality=quality, drift=drift,
+                   channels=models.channels if models is not None else None)
 
 
 def champion_models(base: pd.DataFrame, customer_base: Base | None = None):

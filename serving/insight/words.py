@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+
+from features.pipeline.channels import PREFIX as SHARE_PREFIX
+from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
 
 LABELS: dict[str, str] = {
     "recency_days": "days since the last order",
@@ -74,14 +78,16 @@ _OPERATORS = (("<=", "≤"), (">=", "≥"), ("<>", "≠"), ("!=", "≠"))
 _KEYWORDS = {"AND": "and", "OR": "or", "NOT": "not", "BETWEEN": "between", "IN": "in", "IS": "is", "NULL": "empty"}
 
 
-def label(column: str) -> str:
-    """The words for `column`: its entry in LABELS, a channel's name, else the name with spaces."""
+def label(column: str, channels: Mapping[str, str] | None = None) -> str:
+    """The words for `column`: its entry in LABELS, a channel's name (from `channels`, slug -> name
+    as in the data, else the slug with spaces), else the name with spaces."""
     if column in LABELS:
         return LABELS[column]
-    for prefix, words in (("channel_share_", "share of orders via "), ("channel_90d_", "recent share via "),
-                          ("channel_last_", "last order via ")):
+    for prefix, words in ((SHARE_PREFIX, "share of orders via "), (RECENT_CHANNEL_PREFIX, "recent share via "),
+                          (LAST_CHANNEL_PREFIX, "last order via ")):
         if column.startswith(prefix):
-            return words + column.removeprefix(prefix).replace("_", " ")
+            slug = column.removeprefix(prefix)
+            return words + (channels or {}).get(slug, slug.replace("_", " "))
     return column.replace("_", " ")
 
 

@@ -27,6 +27,7 @@ from features.ingest import ingest, load_mapping
 from features.pipeline import load_snapshot
 from features.schema import TRANSACTIONS_FILE
 from headless_browser import Browser, find_chromium
+from named_channels import CHANNEL_NAMES
 from serving.batch import run_batch
 from serving.campaigns.create import create_campaign
 from serving.campaigns.report import measure, write_report
@@ -168,6 +169,7 @@ READ_PAGE = """(() => {
     audiences: Object.fromEntries([...document.querySelectorAll('[data-audience]')].map(a => [a.dataset.audience,
       [text(a.querySelector('[data-field=customers]')), text(a.querySelector('[data-field=elsewhere]')),
        text(a.querySelector('[data-field=control]')), text(a.querySelector('[data-field=lift]'))]])),
+    channels: [...document.querySelectorAll('[data-channel]')].map(r => r.dataset.channel),
     quarantined: q('[data-key=rows_quarantined]'),
     rows_in: q('[data-key=rows_in]'),
     visible: document.body.innerText,
@@ -244,6 +246,8 @@ def test_simulated_report_in_a_browser(browser: Browser, simulated: dict) -> Non
         assert amount(card["moves"]["stayed"]) == (mine & (was == name)).sum(), name
         assert amount(card["moves"]["new"]) == (mine & was.isna()).sum(), name
         assert amount(card["moves"]["left"]) == ((was == name) & ~mine).sum(), name
+    assert sorted(dom["channels"]) == sorted(CHANNEL_NAMES.values()), "channels named as in the data, not as slugs"
+    assert "c a h ng" not in dom["visible"]
     conversion = simulated["conversion"]
     *_, control, lift = dom["audiences"]["vip_care"]
     stored = load_campaign(CAMPAIGN).manifest

@@ -74,7 +74,7 @@ def test_a_canonical_file_ingests_without_a_mapping(tmp_path: Path, suffix: str)
     import pandas as pd
     from typer.testing import CliRunner
 
-    from features.cli import app
+    from serving.cli import app
 
     source = tmp_path / f"orders{suffix}"
     if suffix == ".csv":
@@ -95,7 +95,7 @@ def test_a_canonical_file_ingests_without_a_mapping(tmp_path: Path, suffix: str)
 def test_a_file_not_in_canonical_columns_names_what_it_lacks(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from features.cli import app
+    from serving.cli import app
 
     source = tmp_path / "sales.csv"
     source.write_text("customer_id,day,value\nA,2024-01-02,3.5\n")

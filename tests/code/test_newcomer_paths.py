@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from serving.cli import DEMO_BASE, DEMO_DIR, DEMO_TRANSACTIONS, app, drift_note
+from serving.batch_cli import drift_note
+from serving.cli import app
+from serving.demo_cli import DEMO_BASE, DEMO_DIR, DEMO_TRANSACTIONS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

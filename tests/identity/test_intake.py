@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from features.identity.intake import QUARANTINE_COLUMNS, RecordFileError, read_record_files
-from features.identity.resolve import apply_id_map
+from features.ingest.id_map import apply_id_map
 
 
 def write_csv(path: Path, text: str) -> Path:
@@ -65,7 +65,7 @@ def test_apply_id_map_rekeys_source_rows_and_passes_single_source_logs_through()
 def test_insight_ingest_with_an_id_map_keys_transactions_by_unified_customer(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from features.cli import app
+    from serving.cli import app
 
     orders = write_csv(tmp_path / "orders.csv",
                        "Order,Date,Total,System,SystemCustomer\n"

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import features.identity.cli  # noqa: F401  (registers the command)
-from features.cli import app
+from serving.cli import app
 from features.identity.intake import RecordSource, read_record_files
 
 WEB_CSV = """\

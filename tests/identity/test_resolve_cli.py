@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import features.identity.cli  # noqa: F401  (registers the command)
-from features.cli import app
+from serving.cli import app
 from features.identity.evaluate import accuracy
 from features.identity.simulate import TRUTH_COLUMN, simulate_records
 

@@ -22,8 +22,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import features.identity.cli  # noqa: F401  (registers `resolve`)
-from features.cli import app
+from serving.cli import app
 from features.identity.intake import RecordSource, read_record_files
 
 MAPPING = """

@@ -70,6 +70,9 @@ def test_probes_metrics_and_docs_are_open(service: Service) -> None:
         assert {"/score", "/score_history", "/explain", "/models", "/reload"} <= set(spec["paths"])
         assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
         assert "413" in spec["paths"]["/score"]["post"]["responses"]
+        history = spec["paths"]["/score_history"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert {"type": "null"} in history["properties"]["as_of"]["anyOf"], "as_of: null is accepted, so documented"
+        assert history["properties"]["customers"]["maxItems"] > 0
 
 
 @pytest.mark.parametrize(("method", "path", "body"), PROTECTED, ids=[p for _, p, _ in PROTECTED])
