@@ -1,4 +1,5 @@
-"""Fault suite for `insight ingest` and `insight resolve`: malformed inputs, one table of cases.
+"""Fault suite for `insight ingest`: malformed inputs, one table of cases (`insight resolve` has
+its own, test_resolve_faults.py).
 
 A refused input must exit 2 with one line naming the file and the setting or field, write nothing
 and leave the previous `--out` as it was. An accepted input must account for every row (rows in =
@@ -23,7 +24,6 @@ import pytest
 from typer.testing import CliRunner
 
 from serving.cli import app
-from features.identity.intake import RecordSource, read_record_files
 
 MAPPING = """
 [columns]
@@ -304,59 +304,3 @@ def test_a_damaged_id_map_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "id_map.parquet: cannot read the id map" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
-
-
-RECORD_MAPPING = """
-[columns]
-source_customer_id = "Id"
-full_name = "Name"
-phone = "Phone"
-updated_at = "Changed"
-[constants]
-source = "store"
-"""
-RECORDS = "Id,Name,Phone,Changed\nS1,Lan,0912345678,2024-01-02 09:00\nS2,Minh,0912345679,2024-01-02 10:00\n"
-
-RESOLVE_FAULTS = [
-    ("unknown time zone", "members.csv", RECORDS, RECORD_MAPPING + '[parse]\ntimezone = "Mars/Olympus"\n',
-     ("members.csv", "store.toml", "parse.timezone", "Mars/Olympus")),
-    ("unknown encoding", "members.csv", RECORDS, RECORD_MAPPING + '[source]\nencoding = "klingon-8"\n',
-     ("members.csv", "source.encoding", "klingon-8")),
-    ("mapping not UTF-8", "members.csv", RECORDS, ("# caf\xe9\n" + RECORD_MAPPING).encode("latin-1"),
-     ("store.toml", "not UTF-8")),
-    ("xlsx that is CSV", "members.xlsx", RECORDS, RECORD_MAPPING, ("members.xlsx", "not an Excel workbook")),
-    ("duplicate headers", "members.csv", RECORDS.replace("Changed", "Name"), RECORD_MAPPING,
-     ("members.csv", "repeats 'Name' (columns 2, 4)")),
-]
-
-
-@pytest.mark.parametrize(("name", "source", "content", "mapping", "fragments"), RESOLVE_FAULTS,
-                         ids=[f[0] for f in RESOLVE_FAULTS])
-def test_bad_resolve_input(name: str, source: str, content: str, mapping: str | bytes,
-                           fragments: tuple[str, ...], tmp_path: Path) -> None:
-    (tmp_path / source).write_text(content)
-    map_path = tmp_path / "store.toml"
-    map_path.write_bytes(mapping if isinstance(mapping, bytes) else mapping.encode())
-    result = CliRunner().invoke(app, ["resolve", "--records", f"{tmp_path / source}:{map_path}",
-                                      "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
-    message = " ".join(result.output.split())
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and message.startswith("error:")
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-    assert not (tmp_path / "out").exists()
-
-
-def test_record_times_mixing_offsets_are_instants_and_an_unreadable_one_is_quarantined(tmp_path: Path) -> None:
-    (tmp_path / "members.csv").write_text(
-        "Id,Name,Phone,Changed\nS1,Lan,0912345678,2024-01-02T09:00:00+07:00\nS2,Minh,0912345679,2024-01-02T02:00:00Z\n"
-        "S3,Nam,0912345670,2024-01-02 09:00\nS4,Hoa,0912345671,someday\n")
-    (tmp_path / "store.toml").write_text(RECORD_MAPPING + '[parse]\ntimezone = "Asia/Ho_Chi_Minh"\n')
-    intake = read_record_files([RecordSource(str(tmp_path / "members.csv"), tmp_path / "store.toml")])
-    assert intake.records["updated_at"].astype(str).tolist() == ["2024-01-02 02:00:00+00:00"] * 3
-    row = intake.quarantine.iloc[0]
-    assert (len(intake.quarantine), row["source_row"], row["reason"], row["field"]) == (1, 4, "bad_timestamp",
-                                                                                        "updated_at")
-    assert "'someday'" in row["detail"]
-    counts = intake.files[str(tmp_path / "members.csv")]
-    assert counts["records_in"] == counts["records_resolved"] + counts["records_quarantined"] == 4

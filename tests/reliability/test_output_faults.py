@@ -10,6 +10,7 @@ is certain rather than a matter of timing.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import signal
@@ -155,6 +156,36 @@ def test_a_second_ingest_into_one_output_is_refused_and_the_previous_output_surv
     assert scratch_entries(tmp_path, "data") == []
 
 
+def test_a_second_resolve_on_one_output_is_refused_and_the_first_keeps_the_earlier_ids(tmp_path: Path) -> None:
+    from features.identity.simulate import TRUTH_COLUMN, simulate_records
+
+    records = simulate_records(150, seed=5).drop(columns=TRUTH_COLUMN)
+    earlier, more = tmp_path / "earlier.csv", tmp_path / "more.csv"
+    records.iloc[:200].to_csv(earlier, index=False)
+    records.to_csv(more, index=False)
+    out = tmp_path / "resolved"
+    assert run("resolve", "--records", str(earlier), "--out", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    first = subprocess.Popen(insight("resolve", "--records", str(more), "--out", str(out)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: holder_pid(tmp_path / ".resolved.lock") == first.pid, first)
+        first.send_signal(signal.SIGSTOP)
+        second = run("resolve", "--records", str(more), "--out", str(out))
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert f"{out} is being written by pid {first.pid}" in refused(second)
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    old = pd.read_parquet(io.BytesIO(before["id_map.parquet"]))
+    new = pd.read_parquet(out / "id_map.parquet")
+    assert len(new) == len(records) and new.merge(old, on=["source", "source_customer_id"]).pipe(
+        lambda kept: (kept["customer_id_x"] == kept["customer_id_y"]).mean()) > 0.95
+    assert scratch_entries(tmp_path, "resolved") == []
+
+
 def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     write_sales(tmp_path / "sales.csv", 5)
     pid = dead_pid()
@@ -203,7 +234,7 @@ def unwritable_folder(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("case", [
     "ingest_out_is_a_file", "ingest_out_below_a_file", "ingest_out_unwritable",
-    "score_out_is_a_folder", "features_out_is_a_folder", "audiences_out_is_a_file",
+    "score_out_is_a_folder", "features_out_is_a_folder", "audiences_out_is_a_file", "resolve_out_is_a_file",
 ])
 def test_bad_out_is_one_line_and_exit_2(case: str, store_copy: Path, score_env: dict[str, str],
                                         tmp_path: Path) -> None:
@@ -227,6 +258,8 @@ def test_bad_out_is_one_line_and_exit_2(case: str, store_copy: Path, score_env: 
                                       "--out", str(existing_folder)], f"{existing_folder} is a folder"),
         "audiences_out_is_a_file": (["audiences", "--scores", str(existing_file), "--out", str(existing_file)],
                                     f"{existing_file} is a file; this writes a folder there"),
+        "resolve_out_is_a_file": (["resolve", "--records", str(tmp_path / "sales.csv"), "--out", str(existing_file)],
+                                  f"{existing_file} is a file; this writes a folder there"),
     }[case]
     message = refused(run(*args, env=score_env))
     assert expected in message
