@@ -20,7 +20,8 @@ from serving.settings import ServingSettings
 
 PATH = "/docs.json"
 OPEN_OPERATIONS = {"/livez", "/healthz", "/readyz", "/metrics"}
-LIMITED_ARRAYS = {"customer_ids": "max_customers", "customers": "max_customers", "transactions": "max_transactions"}
+LIMITED_ARRAYS = {"customer_ids": "max_customers", "customers": "max_customers", "transactions": "max_transactions",
+                  "events": "max_transactions"}
 """Request array properties -> the `ServingSettings` limit on their length (answered with 413)."""
 
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}

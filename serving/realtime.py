@@ -13,8 +13,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from features.events.schema import to_canonical_events
 from features.pipeline import build_scoring_frame
 from serving.schemas import (
+    EVENT_FIELDS,
     CustomerExplanation,
     CustomerHistory,
     CustomerScore,
@@ -60,20 +62,30 @@ def history_frame(customers: list[CustomerHistory], keys: list[str] | None = Non
     return pd.DataFrame(rows)
 
 
+def history_events(customers: list[CustomerHistory], keys: list[str] | None = None) -> pd.DataFrame:
+    """The customers' engagement events as a canonical event frame, each under its key in `keys`."""
+    keys = keys or [customer.customer_id for customer in customers]
+    rows = [{"customer_id": key, **event.canonical()}
+            for key, customer in zip(keys, customers, strict=True) for event in customer.events]
+    return to_canonical_events(pd.DataFrame(rows, columns=["customer_id", *EVENT_FIELDS]))
+
+
 def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date | None) -> ScoreResponse:
     """Scores computed from raw transactions as of `as_of` (None: today, UTC), with the models'
     stored baselines; the answer's as_of_source says which.
 
-    Each entry is scored from its own lines (keyed by its position, so an id sent twice is two
-    histories); lines after `as_of` are left out, as in batch scoring, and counted. A customer
+    Each entry is scored from its own lines and events (keyed by its position, so an id sent twice
+    is two histories); the events are used when the models were trained with them. Lines and events
+    after `as_of` are left out, as in batch scoring; the lines are counted. A customer
     without a purchase on or before `as_of` has no order to build features from: status no_orders.
     """
     as_of_source = "request" if as_of is not None else "today_utc"
     as_of = as_of or today_utc()
     models = serving.models
     keys = [str(position) for position in range(len(customers))]
+    events = history_events(customers, keys) if getattr(models, "uses_events", False) else None
     features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
-                                   channels=models.channels)
+                                   channels=models.channels, events=events)
     scored = score(models, with_baselines_of(models, features)) if not features.empty else None
     scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
     after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)

@@ -112,9 +112,10 @@ class CustomerInsight:
             return refused
         limit = self.settings.max_transactions
         for i, customer in enumerate(customers):
-            if len(customer.transactions) > limit:
-                return refusal(413, f"customers[{i}] has {len(customer.transactions):,} transactions; the limit "
-                                    f"is {limit:,} per customer (INSIGHT_MAX_TRANSACTIONS)")
+            for what, items in (("transactions", customer.transactions), ("events", customer.events)):
+                if len(items) > limit:
+                    return refusal(413, f"customers[{i}] has {len(items):,} {what}; the limit is {limit:,} "
+                                        f"per customer (INSIGHT_MAX_TRANSACTIONS)")
         try:
             return score_histories(serving, customers, as_of)
         except (ValueError, KeyError) as exc:
