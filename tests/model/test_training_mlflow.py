@@ -18,7 +18,7 @@ from training.champions import current_set
 from training.config import TrainConfig
 from training.examples import build_examples
 from training.job import train
-from training.predict import SCORE_COLUMNS, score, scoring_frame
+from training.predict import SCORE_COLUMNS, score_frame, scoring_frame
 from training.models.clv import ClvModel
 from training.override import promote
 from training.tasks import MODEL_NAMES, TASKS
@@ -132,7 +132,7 @@ def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, example
     assert str(tracking.get_model_version_by_alias(MODEL_NAMES["churn"], "champion").version) == first_churn.version
 
     models, _ = champion_bundle(tracking, "churn")
-    scored = score(models, examples.scoring)
+    scored = score_frame(models, examples.scoring)
     assert list(scored.columns[: len(SCORE_COLUMNS)]) == list(SCORE_COLUMNS)
     assert scored["churn_probability"].between(0, 1).all()
     assert (scored["p_purchase_30d"] <= scored["p_purchase_90d"] + 1e-12).all()
