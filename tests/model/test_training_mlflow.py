@@ -176,7 +176,7 @@ def test_evaluate_judges_each_tasks_own_champion(base, examples, config, trackin
     version and the churn champion (what batch scoring and the API serve), not the churn champion's
     run bundle, and names the versions."""
     outcome, _, registrations = first
-    clv = ClvModel(method="gbm", params=WORSE, random_state=config.seed).fit(examples.full, examples.full["label_spend"])
+    clv = ClvModel(method="gbm", params=WORSE, random_state=config.seed).fit(examples.full, examples.full)
     challenger = dataclasses.replace(outcome, models=dataclasses.replace(outcome.models, clv=clv))
     _, logged = log_training_run(challenger, config, data_fingerprint(base), tracking)
     clv_version = next(r.version for r in logged if r.task == "clv")
