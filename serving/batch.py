@@ -27,7 +27,7 @@ from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import Champions, load_champions
 from training.drift import DEFAULT_THRESHOLD, drifted
-from training.predict import score, scoring_frame
+from training.predict import score_frame, scoring_frame
 from serving.staging import Staging, output_format
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def run_batch(
         champions = champions or load_champions(base=base)
         models = champions.models
         frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
+        baselines = frame.attrs.get("baselines")
         frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
         drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
         for feature, value in drifted(drift, drift_threshold).items():
@@ -100,7 +101,7 @@ def run_batch(
         bounds = list(range(0, len(frame), chunk_customers)) or [0]
         staging = Staging(out, _manifest(frame, as_of, versions, chunk_customers))
         done = set(staging.open())
-        score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score(models, part))
+        score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score_frame(models, part))
         for index, start in enumerate(bounds):
             part = frame.iloc[start : start + chunk_customers]
             if index not in done:
@@ -115,7 +116,7 @@ def run_batch(
         summary = summarize(out, fmt)
         summary.update({
             "as_of": as_of.isoformat(), "trained_as_of": str(models.as_of), "base": champions.base.name,
-            "engine": engine,
+            "engine": engine, "baselines": baselines,
             "model_versions": champions.versions_by_name,
             "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
             "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),

@@ -1,7 +1,8 @@
 """The answers of the scoring API as functions of the serving set and a validated request.
 
-Scores come from `training.predict.score`, histories go through `build_scoring_frame` (the feature
-code of training and batch scoring) and explanations from `training.explain`: the service adds
+Scores come from `training.predict`: histories through `score` (the feature code of training and
+batch scoring, the stored baselines, the models), snapshot customers from the scores computed when
+the set was loaded (`serving.state`); explanations from `training.explain`: the service adds
 lookups and shapes, never a second implementation.
 """
 
@@ -14,7 +15,6 @@ from collections.abc import Mapping
 import pandas as pd
 
 from features.events.schema import to_canonical_events
-from features.pipeline import build_scoring_frame
 from serving.schemas import (
     EVENT_FIELDS,
     CustomerExplanation,
@@ -28,7 +28,8 @@ from serving.schemas import (
 )
 from serving.state import ServingSet, api_status, as_scores
 from training.explain import explain
-from training.predict import score, with_baselines_of
+from training.predict import score
+
 
 def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     """The rows of `table` (indexed by customer_id) for the ids in it, once each, in request order."""
@@ -84,10 +85,8 @@ def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of
     models = serving.models
     keys = [str(position) for position in range(len(customers))]
     events = history_events(customers, keys) if getattr(models, "uses_events", False) else None
-    features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
-                                   channels=models.channels, events=events)
-    scored = score(models, with_baselines_of(models, features)) if not features.empty else None
-    scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
+    scored = score(models, history_frame(customers, keys), as_of, events=events, refit=False)
+    scores, statuses = (as_scores(scored), api_status(scored)) if not scored.empty else ({}, {})
     after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)
     return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, as_of_source,
                   "no_orders", keys=keys, lines_after_as_of=after)

@@ -96,8 +96,7 @@ def test_history_with_events_scores_as_the_feature_code_does(trained) -> None:
     answered = {c.customer_id: c for c in score_histories(serving, _histories(base, ids, end), SCORED_AT).customers}
     lines = base.transactions[base.transactions["customer_id"].isin(ids)]
     events = base.events[base.events["customer_id"].isin(ids)]
-    features = build_scoring_frame(lines, SCORED_AT, models.horizon_days, channels=models.channels, events=events)
-    expected = score(models, with_baselines_of(models, features)).set_index("customer_id")
+    expected = score(models, lines, SCORED_AT, events=events, refit=False).set_index("customer_id")
     for column in SCORES:
         got = {i: getattr(answered[i].scores, column) for i in ids}
         assert got == pytest.approx(expected.loc[ids, column].to_dict(), rel=1e-9, abs=1e-12), column
