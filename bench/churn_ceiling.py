@@ -33,7 +33,7 @@ from features.synth import SimulationConfig, simulate_to_parquet  # noqa: E402
 from features.synth.output import TRUTH_FILE  # noqa: E402
 from features.pipeline import build_training_frame  # noqa: E402
 from training.baselines import with_baselines  # noqa: E402
-from training.models.churn import BASELINE_COLUMN  # noqa: E402
+from training.tasks import CHURN  # noqa: E402
 from training.models.gbm import GbmModel  # noqa: E402
 
 SIMULATED_END = dt.date(2023, 12, 31)
@@ -70,7 +70,7 @@ def in_time_auc(frame: pd.DataFrame, folds: int, seed: int) -> float:
     y = frame[LABEL].to_numpy(dtype=float)
     oof = np.empty(len(y))
     for train_idx, test_idx in KFold(folds, shuffle=True, random_state=seed).split(frame):
-        model = GbmModel("binary", offset_column=BASELINE_COLUMN, random_state=seed)
+        model = GbmModel(CHURN.objective, offset_column=CHURN.offset, random_state=seed)
         model.fit(frame.iloc[train_idx], y[train_idx])
         oof[test_idx] = model.predict(frame.iloc[test_idx])
     return roc_auc_score(y, oof)

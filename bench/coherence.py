@@ -84,7 +84,7 @@ def main() -> None:
     rows.append({"check": f"Brier P({HORIZON}d)", "before": round(brier(raw[HORIZON], outcome_h), 4),
                  "after": round(brier(1 - scored["churn_probability"].to_numpy(), outcome_h), 4)})
     print(f"CDNOW as of {AS_OF}, {HORIZON}-day horizon, {len(frame):,} customers; churn {outcome.choices['churn']}, "
-          f"orders {outcome.choices['orders']}; checkpoints {list(curve.columns)}")
+          f"orders {outcome.choices['next_purchase']}; checkpoints {list(curve.columns)}")
     print(pd.DataFrame(rows).to_string(index=False))
 
 

@@ -41,7 +41,7 @@ def campaign_frame(seed: int, customers: int, share: float, scale: float) -> pd.
     end = pd.Timestamp(AS_OF, tz="UTC") + pd.Timedelta(days=1)
     before = sim.transactions[sim.transactions["timestamp"] < end]
     config = TrainConfig(as_of=AS_OF, horizon_days=90, n_cutoffs=3, step_days=45, seed=seed)
-    models = train(before, config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL}).models
+    models = train(before, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}).models
     churn = score(models, purchasers_of(scoring_frame(before, models, AS_OF)))
     features = build_features(before, AS_OF)
     members = features["customer_id"].astype(str)

@@ -59,7 +59,7 @@ def trained_base() -> TrainedBase:
     base = with_named_channels(
         simulate(SimulationConfig(n_customers=1200, start="2022-01-01", end="2023-12-31", seed=21)).transactions)
     config = TrainConfig(as_of=dt.date(2023, 9, 30), horizon_days=90, n_cutoffs=3, step_days=45)
-    outcome = train(base[base["timestamp"] < "2023-10-01"], config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL})
+    outcome = train(base[base["timestamp"] < "2023-10-01"], config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL})
     return TrainedBase(base, config, outcome)
 
 

@@ -57,7 +57,7 @@ def build_workspace(root: Path, n_customers: int = 1500) -> Workspace:
     os.chdir(root)
     try:
         client = configure()
-        outcome = train(base, config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL},
+        outcome = train(base, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL},
                         examples=build_examples(base, config))
         log_training_run(outcome, config, data_fingerprint(base), client)
         frame = scoring_frame(base, outcome.models, SNAPSHOT_AS_OF)

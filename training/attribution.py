@@ -22,6 +22,7 @@ from training.job import CustomerModels
 from training.models.churn import BASELINE_METHODS
 from training.models.clv import BASELINE_COLUMN as CLV_BASELINE_COLUMN
 from training.models.gbm import offset_link
+from training.tasks import CHURN, CLV
 
 COUNT_INPUTS = SUMMARY_COLUMNS[:3]
 
@@ -32,12 +33,12 @@ def contributions(models: CustomerModels, frame: pd.DataFrame, task: str) -> pd.
         model = models.churn
         if model.method in BASELINE_METHODS:
             column = BASELINE_METHODS[model.method]
-            return btyd_shapley(models, frame, COUNT_INPUTS, lambda b: offset_link(1.0 - b[column], "binary"))
+            return btyd_shapley(models, frame, COUNT_INPUTS, lambda b: offset_link(1.0 - b[column], CHURN.objective))
         return model.contributions(frame).drop(columns=["baseline"])
     if task == "clv":
         if models.clv.method == "baseline":
             return btyd_shapley(models, frame, SUMMARY_COLUMNS,
-                                lambda b: offset_link(np.clip(b[CLV_BASELINE_COLUMN], 0.0, None), "tweedie"))
+                                lambda b: offset_link(np.clip(b[CLV_BASELINE_COLUMN], 0.0, None), CLV.objective))
         return models.clv.contributions(frame).drop(columns=["baseline"])
     raise ValueError(f"explanations exist for churn and clv; got {task!r}")
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.config import MODEL_NAMES
 from training.settings import TrainingSettings
+from training.tasks import MODEL_NAMES
 
 DEFAULT_BASE = "default"
 SET_NAME = "customer-insight-champions"

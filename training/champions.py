@@ -23,8 +23,8 @@ import mlflow
 from mlflow import MlflowClient
 
 from training.bases import DEFAULT_BASE, Base, resolve_base
-from training.config import MODEL_NAMES
 from training.settings import TrainingSettings
+from training.tasks import MODEL_NAMES
 from training.job import CustomerModels
 from training.packaging import BUNDLE_FILE, load_bundle
 from training.store_health import champion_files

@@ -10,12 +10,6 @@ from features.engine import Engine
 from training.settings import TrainingSettings
 
 DEFAULT_TRACKING_DIR = Path("mlruns")
-MODEL_NAMES = {
-    "segments": "customer-segments",
-    "churn": "customer-churn",
-    "next_purchase": "customer-next-purchase",
-    "clv": "customer-clv",
-}
 
 
 class TrainConfig(BaseModel):

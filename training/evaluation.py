@@ -10,27 +10,25 @@ from sklearn.metrics import silhouette_score
 from training import metrics
 from training.heuristics import heuristic_predictions
 from training.models.next_purchase import baseline_orders
-
-TASKS = ("orders", "churn", "clv")
-SELECTION_METRIC = {"orders": ("rmse", "min"), "churn": ("roc_auc", "max"), "clv": ("gini", "max")}
+from training.tasks import CHURN, CLV, NEXT_PURCHASE, TASKS
 
 
 def candidate_predictions(frame: pd.DataFrame, horizon_days: int) -> dict[str, dict[str, np.ndarray]]:
     """Predictions of the baselines and heuristics, per task and candidate name."""
     h = heuristic_predictions(frame, horizon_days)
     return {
-        "orders": {
+        NEXT_PURCHASE.name: {
             "bgnbd": frame["bgnbd_expected_orders"].to_numpy(),
             "pnbd": frame["pnbd_expected_orders"].to_numpy(),
             "btyd_mean": baseline_orders(frame, "btyd_mean"),
             "heuristic": h["heuristic_orders"].to_numpy(),
         },
-        "churn": {
+        CHURN.name: {
             "bgnbd": 1.0 - frame["bgnbd_p_purchase"].to_numpy(),
             "pnbd": 1.0 - frame["pnbd_p_purchase"].to_numpy(),
             "heuristic": h["heuristic_churn_score"].to_numpy(),
         },
-        "clv": {
+        CLV.name: {
             "bgnbd_gg": frame["bgnbd_gg_spend"].to_numpy(),
             "heuristic": h["heuristic_spend"].to_numpy(),
         },
@@ -38,16 +36,18 @@ def candidate_predictions(frame: pd.DataFrame, horizon_days: int) -> dict[str, d
 
 
 def score_task(task: str, labels: pd.DataFrame, predicted: np.ndarray, *, probability: bool) -> dict[str, float]:
-    """The task's metrics for one candidate."""
-    if task == "orders":
-        return metrics.count_scores(labels["label_orders"], predicted)
-    if task == "churn":
-        churned = labels["label_churned"].to_numpy(dtype=float)
+    """The task's metrics for one candidate, on the task's label column of `labels`."""
+    if task == NEXT_PURCHASE.name:
+        return metrics.count_scores(labels[NEXT_PURCHASE.label], predicted)
+    if task == CHURN.name:
+        churned = labels[CHURN.label].to_numpy(dtype=float)
         if probability:
             return metrics.probability_scores(churned, predicted)
         return {"roc_auc": metrics.roc_auc(churned, predicted)}
-    spend = np.clip(labels["label_spend"].to_numpy(dtype=float), 0, None)
-    return metrics.value_scores(spend, predicted)
+    if task == CLV.name:
+        spend = np.clip(labels[CLV.label].to_numpy(dtype=float), 0, None)
+        return metrics.value_scores(spend, predicted)
+    raise ValueError(f"no validation metrics for the task {task!r}")
 
 
 def evaluation_table(labels: pd.DataFrame, candidates: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
@@ -55,7 +55,7 @@ def evaluation_table(labels: pd.DataFrame, candidates: dict[str, dict[str, np.nd
     rows = []
     for task, by_name in candidates.items():
         for name, predicted in by_name.items():
-            probability = task == "churn" and name != "heuristic"
+            probability = task == CHURN.name and name != "heuristic"
             for metric, value in score_task(task, labels, predicted, probability=probability).items():
                 rows.append({"task": task, "candidate": name, "metric": metric, "value": value})
     return pd.DataFrame(rows)
@@ -63,7 +63,7 @@ def evaluation_table(labels: pd.DataFrame, candidates: dict[str, dict[str, np.nd
 
 def best_candidate(table: pd.DataFrame, task: str, among: tuple[str, ...]) -> str:
     """The candidate with the best selection metric of `task` among `among`."""
-    metric, direction = SELECTION_METRIC[task]
+    metric, direction = TASKS[task].metric, TASKS[task].direction
     rows = table[(table.task == task) & (table.metric == metric) & table.candidate.isin(among)]
     rows = rows.dropna(subset=["value"])
     if rows.empty:

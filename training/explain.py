@@ -18,6 +18,7 @@ from features.pipeline.channels import PREFIX as SHARE_PREFIX
 from features.pipeline.channels import channel_names
 from features.pipeline.shifts import LAST_CHANNEL_PREFIX, RECENT_CHANNEL_PREFIX
 from training import attribution
+from training.engagement_phrases import PHRASES as ENGAGEMENT_PHRASES
 from training.job import CustomerModels
 
 
@@ -96,6 +97,7 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "categories_180d_share": _unless_missing(
         "categories_180d_share", lambda v: f"{v:.0%} of their categories bought in the last 180 days",
         "no category data"),
+    **ENGAGEMENT_PHRASES,
 }
 
 

@@ -26,6 +26,7 @@ from training.models.churn import BLEND_METHODS, METHODS as CHURN_METHODS, Churn
 from training.models.clv import ClvModel
 from training.models.next_purchase import COUNT_METHODS, NextPurchaseModel
 from training.segmentation import SegmentationModel
+from training.tasks import CHURN, CLV, LABEL_COLUMNS, NEXT_PURCHASE, SUPERVISED
 
 
 @dataclass
@@ -77,14 +78,14 @@ def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, d
                    progress: Progress = _quiet):
     """LightGBM candidates for the three supervised tasks, fitted on `train`."""
     progress(f"validation fit: churn on {len(train):,} examples")
-    churn = ChurnModel(params=params.get("churn"), random_state=config.seed).fit(
-        train, train["label_churned"], groups(train)
+    churn = ChurnModel(params=params.get(CHURN.name), random_state=config.seed).fit(
+        train, train[CHURN.label], groups(train)
     )
     next_purchase = NextPurchaseModel(
-        config.horizon_days, probability_days=config.probability_days, params=params.get("orders"),
+        config.horizon_days, probability_days=config.probability_days, params=params.get(NEXT_PURCHASE.name),
         random_state=config.seed,
     ).fit(train, train)
-    clv = ClvModel(params=params.get("clv"), random_state=config.seed).fit(train, train["label_spend"])
+    clv = ClvModel(params=params.get(CLV.name), random_state=config.seed).fit(train, train[CLV.label])
     return churn, next_purchase, clv
 
 
@@ -95,14 +96,14 @@ def validate_candidates(examples: Examples, config: TrainConfig, params: dict[st
     progress(f"scoring the candidates on {len(examples.valid):,} validation examples")
     valid = examples.valid
     candidates = candidate_predictions(valid, config.horizon_days)
-    candidates["orders"]["gbm"] = next_purchase.expected_orders(valid)
-    candidates["churn"].update(churn.candidate_probabilities(valid, ("gbm", *BLEND_METHODS)))
-    candidates["clv"]["gbm"] = clv.predict(valid)
+    candidates[NEXT_PURCHASE.name]["gbm"] = next_purchase.expected_orders(valid)
+    candidates[CHURN.name].update(churn.candidate_probabilities(valid, ("gbm", *BLEND_METHODS)))
+    candidates[CLV.name]["gbm"] = clv.predict(valid)
     table = evaluation_table(valid, candidates)
     predictions = pd.DataFrame(
         {f"{task}_{name}": values for task, by_name in candidates.items() for name, values in by_name.items()}
     )
-    predictions = pd.concat([valid[["customer_id", "as_of", "label_orders", "label_churned", "label_spend"]]
+    predictions = pd.concat([valid[["customer_id", "as_of", *LABEL_COLUMNS]]
                              .reset_index(drop=True), predictions], axis=1)
     return table, predictions
 
@@ -114,26 +115,31 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     reuses frames already built for this config (e.g. by tuning); `progress` is told each step;
     `events` adds the engagement features (the models then need events to score)."""
     params = params or {}
+    tuned = [task.name for task in SUPERVISED]
+    unknown = sorted(set(params) - set(tuned))
+    if unknown:
+        raise ValueError(f"LightGBM parameters for unknown task(s) {', '.join(unknown)}; the tasks with "
+                         f"LightGBM models are {', '.join(tuned)}")
     examples = examples or build_examples(transactions, config, events)
     table, predictions = validate_candidates(examples, config, params, progress)
     choices = {
-        "orders": best_candidate(table, "orders", COUNT_METHODS),
-        "churn": best_candidate(table, "churn", CHURN_METHODS),
-        "clv": best_candidate(table, "clv", ("gbm", "bgnbd_gg")),
+        NEXT_PURCHASE.name: best_candidate(table, NEXT_PURCHASE.name, COUNT_METHODS),
+        CHURN.name: best_candidate(table, CHURN.name, CHURN_METHODS),
+        CLV.name: best_candidate(table, CLV.name, ("gbm", "bgnbd_gg")),
     }
     full = examples.full
-    progress(f"final fit: churn ({choices['churn']}) on {len(full):,} examples")
-    churn = ChurnModel(method=choices["churn"], params=params.get("churn"), random_state=config.seed).fit(
-        full, full["label_churned"], groups(full)
+    progress(f"final fit: churn ({choices[CHURN.name]}) on {len(full):,} examples")
+    churn = ChurnModel(method=choices[CHURN.name], params=params.get(CHURN.name), random_state=config.seed).fit(
+        full, full[CHURN.label], groups(full)
     )
-    progress(f"final fit: next purchase ({choices['orders']})")
+    progress(f"final fit: next purchase ({choices[NEXT_PURCHASE.name]})")
     next_purchase = NextPurchaseModel(
-        config.horizon_days, probability_days=config.probability_days, count_method=choices["orders"],
-        params=params.get("orders"), random_state=config.seed,
+        config.horizon_days, probability_days=config.probability_days, count_method=choices[NEXT_PURCHASE.name],
+        params=params.get(NEXT_PURCHASE.name), random_state=config.seed,
     ).fit(full, full)
-    progress(f"final fit: clv ({choices['clv']})")
-    clv = ClvModel(method="gbm" if choices["clv"] == "gbm" else "baseline", params=params.get("clv"),
-                   random_state=config.seed).fit(full, full["label_spend"])
+    progress(f"final fit: clv ({choices[CLV.name]})")
+    clv = ClvModel(method="gbm" if choices[CLV.name] == "gbm" else "baseline", params=params.get(CLV.name),
+                   random_state=config.seed).fit(full, full[CLV.label])
     progress(f"segmenting {len(examples.scoring):,} customers")
     segments = SegmentationModel(random_state=config.seed).fit(
         examples.scoring, previous=previous.segments if previous else None

@@ -23,6 +23,7 @@ from features.pipeline import build_labels, purchasers_of
 from training import metrics
 from training.champions import Champions
 from training.predict import score, scoring_frame
+from training.tasks import CHURN, CLV, NEXT_PURCHASE
 
 TOP_SHARES = (0.1, 0.2, 0.3)
 MAX_UNSEEN_SHARE = 0.01
@@ -55,7 +56,7 @@ class Monitoring:
 def realised_frame(transactions: str | Path, champions: Champions, as_of: dt.date, *,
                    engine: str = "duckdb") -> tuple[pd.DataFrame, list[str]]:
     """One row per customer with a purchase by `as_of`: the champions' scores then and the labels
-    of the horizon after (label_churned, label_orders, label_spend), with a note when the data
+    of the horizon after (the churn, next-purchase and CLV labels), with a note when the data
     stops short of the horizon's last day. Refused until the horizon has passed (give or take
     MAX_UNSEEN_SHARE of it: CDNOW's 182 days after 1997-12-31 end a day after its last record)."""
     models = champions.models
@@ -73,7 +74,7 @@ def realised_frame(transactions: str | Path, champions: Champions, as_of: dt.dat
     scores = score(models, frame)[["customer_id", "segment_name", "churn_probability", "expected_orders",
                                    "predicted_clv"]]
     labels = build_labels(path, as_of, models.horizon_days, engine=engine)
-    labels = labels[["customer_id", "label_churned", "label_orders", "label_spend"]]
+    labels = labels[["customer_id", CHURN.label, NEXT_PURCHASE.label, CLV.label]]
     frame = scores.merge(labels.assign(customer_id=labels["customer_id"].astype("string")), on="customer_id",
                          how="left", validate="one_to_one")
     notes = [f"the data ends {last.date()}, {short} day(s) before the horizon's last day {window_end}; "
@@ -92,15 +93,15 @@ def decile_of(ranking: np.ndarray, bins: int = DECILES) -> np.ndarray:
 
 def _summary(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Predicted against realised means per group of `by`."""
-    grouped = frame.assign(bought=1.0 - frame["label_churned"]).groupby(by, sort=True)
+    grouped = frame.assign(bought=1.0 - frame[CHURN.label]).groupby(by, sort=True)
     out = pd.DataFrame({
         "customers": grouped.size(),
         "predicted_churn": grouped["churn_probability"].mean(),
-        "realised_churn": grouped["label_churned"].mean(),
+        "realised_churn": grouped[CHURN.label].mean(),
         "predicted_orders": grouped["expected_orders"].mean(),
-        "realised_orders": grouped["label_orders"].mean(),
+        "realised_orders": grouped[NEXT_PURCHASE.label].mean(),
         "predicted_spend": grouped["predicted_clv"].mean(),
-        "realised_spend": grouped["label_spend"].mean(),
+        "realised_spend": grouped[CLV.label].mean(),
     })
     out["buyers"] = grouped["bought"].sum().round().astype("int64")
     total = out["buyers"].sum()
@@ -121,8 +122,8 @@ def captured_shares(frame: pd.DataFrame, shares: tuple[float, ...] = TOP_SHARES)
     """For the top `share` of customers by predicted purchase likelihood and by predicted spend:
     the share of next-period buyers and of next-period spend they hold, beside a random pick (the
     share itself) and the best any ranking could do."""
-    buyers = 1.0 - frame["label_churned"].to_numpy(float)
-    spend = np.clip(frame["label_spend"].to_numpy(float), 0, None)
+    buyers = 1.0 - frame[CHURN.label].to_numpy(float)
+    spend = np.clip(frame[CLV.label].to_numpy(float), 0, None)
     by_buying = np.argsort(frame["churn_probability"].to_numpy(float), kind="stable")
     by_value = np.argsort(-frame["predicted_clv"].to_numpy(float), kind="stable")
     rows = []
@@ -143,17 +144,17 @@ def captured_shares(frame: pd.DataFrame, shares: tuple[float, ...] = TOP_SHARES)
 def realised_quality(frame: pd.DataFrame) -> dict[str, float]:
     """Headline metrics of the horizon: churn ROC-AUC and Brier, calibration error (mean absolute
     gap between predicted and realised churn over the deciles), orders and spend total ratios, CLV Gini."""
-    churned = frame["label_churned"].to_numpy(float)
+    churned = frame[CHURN.label].to_numpy(float)
     predicted = frame["churn_probability"].to_numpy(float)
     mean_p, rate, counts = metrics.calibration_table(churned, predicted, DECILES)
-    spend = np.clip(frame["label_spend"].to_numpy(float), 0, None)
+    spend = np.clip(frame[CLV.label].to_numpy(float), 0, None)
     return {
         "churn.roc_auc": metrics.roc_auc(churned, predicted),
         "churn.brier": metrics.probability_scores(churned, predicted)["brier"],
         "churn.calibration_error": float(np.average(np.abs(mean_p - rate), weights=counts)),
         "churn.realised_rate": float(churned.mean()),
         "churn.predicted_rate": float(predicted.mean()),
-        "orders.total_ratio": metrics.total_ratio(frame["label_orders"], frame["expected_orders"]),
+        "orders.total_ratio": metrics.total_ratio(frame[NEXT_PURCHASE.label], frame["expected_orders"]),
         "clv.gini": metrics.normalized_gini(spend, frame["predicted_clv"]),
         "clv.total_ratio": metrics.total_ratio(spend, frame["predicted_clv"]),
     }

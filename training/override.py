@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 
 from training.bases import Base
 from training.champions import CHAMPION, ChampionSet, compose, current_set, record_set, sync_task_aliases, task_bundle
-from training.config import MODEL_NAMES
+from training.tasks import MODEL_NAMES
 
 
 def versions_of_run(client: MlflowClient, base: Base, run_id: str) -> dict[str, str]:

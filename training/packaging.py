@@ -14,14 +14,8 @@ import pandas as pd
 
 from training.job import CustomerModels
 from training.predict import score, with_baselines_of
+from training.tasks import task as task_record
 
-TASK_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "segments": ("segment_id", "segment_name"),
-    "churn": ("churn_probability",),
-    "next_purchase": ("expected_orders", "p_purchase_30d", "p_purchase_90d", "expected_next_purchase_date",
-                      "next_purchase_after_horizon"),
-    "clv": ("predicted_clv",),
-}
 BUNDLE_FILE = "customer_models.pkl"
 
 
@@ -41,9 +35,7 @@ class TaskModel(mlflow.pyfunc.PythonModel):
     """The pyfunc face of one task: a scoring frame in, that task's output columns out."""
 
     def __init__(self, task: str) -> None:
-        if task not in TASK_OUTPUTS:
-            raise ValueError(f"task must be one of {', '.join(TASK_OUTPUTS)}; got {task!r}")
-        self.task = task
+        self.task = task_record(task).name
 
     def load_context(self, context) -> None:
         self.models = load_bundle(context.artifacts["bundle"])
@@ -51,4 +43,4 @@ class TaskModel(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         frame = with_baselines_of(self.models, model_input)
         scored = score(self.models, frame)
-        return scored[["customer_id", *TASK_OUTPUTS[self.task]]]
+        return scored[["customer_id", *task_record(self.task).outputs]]

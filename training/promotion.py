@@ -20,13 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from training.evaluation import SELECTION_METRIC, score_task, segment_silhouette
+from training.evaluation import score_task, segment_silhouette
 from training.job import CustomerModels, TrainingOutcome
+from training.tasks import CHURN, NEXT_PURCHASE, SEGMENTS, TASKS
 
 TOLERANCE = 0.005
 """A model may be this share of its champion's figure worse and still move with a better set."""
-METRIC_TASK = {"segments": "segments", "churn": "churn", "next_purchase": "orders", "clv": "clv"}
-"""Registered task -> its task in the validation table."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Comparison:
 
     @property
     def higher_better(self) -> bool:
-        return self.task == "segments" or SELECTION_METRIC[METRIC_TASK[self.task]][1] == "max"
+        return TASKS[self.task].higher_is_better
 
     def margin(self, than: float) -> float:
         """How much better `score` is than `than` (positive: better), in the metric's units."""
@@ -83,23 +82,20 @@ class SetDecision:
 
 def challenger_score(outcome: TrainingOutcome, task: str) -> float:
     """The validation table's figure of the chosen candidate (segments: silhouette on the block)."""
-    if task == "segments":
+    if task == SEGMENTS.name:
         return segment_silhouette(outcome.models.segments, outcome.valid_frame)
-    metric_task = METRIC_TASK[task]
-    metric = SELECTION_METRIC[metric_task][0]
     table = outcome.validation
-    rows = table[(table.task == metric_task) & (table.candidate == outcome.choices[metric_task])
-                 & (table.metric == metric)]["value"]
+    rows = table[(table.task == task) & (table.candidate == outcome.choices[task])
+                 & (table.metric == TASKS[task].metric)]["value"]
     return float(rows.iloc[0]) if len(rows) else float("nan")
 
 
 def best_baseline(outcome: TrainingOutcome, task: str) -> float | None:
-    if task == "segments":
+    if task == SEGMENTS.name:
         return None
-    metric_task = METRIC_TASK[task]
-    metric, direction = SELECTION_METRIC[metric_task]
+    metric, direction = TASKS[task].metric, TASKS[task].direction
     table = outcome.validation
-    rows = table[(table.task == metric_task) & (table.metric == metric)
+    rows = table[(table.task == task) & (table.metric == metric)
                  & ~table.candidate.isin(["gbm", "heuristic"])]["value"].dropna()
     if rows.empty:
         return None
@@ -108,16 +104,15 @@ def best_baseline(outcome: TrainingOutcome, task: str) -> float | None:
 
 def score_on(task: str, models: CustomerModels, frame: pd.DataFrame) -> float:
     """One model's selection metric on `frame` (segments: silhouette)."""
-    if task == "segments":
+    if task == SEGMENTS.name:
         return segment_silhouette(models.segments, frame)
-    if task == "next_purchase":
+    if task == NEXT_PURCHASE.name:
         predicted = models.next_purchase.expected_orders(frame)
-    elif task == "churn":
+    elif task == CHURN.name:
         predicted = models.churn.predict_proba(frame)
     else:
         predicted = models.clv.predict(frame)
-    metric_task = METRIC_TASK[task]
-    return float(score_task(metric_task, frame, predicted, probability=False)[SELECTION_METRIC[metric_task][0]])
+    return float(score_task(task, frame, predicted, probability=False)[TASKS[task].metric])
 
 
 def champion_score(task: str, champion: CustomerModels, recorded: float | None,

@@ -10,6 +10,8 @@ import mlflow
 from mlflow import MlflowClient
 
 from features.atomic import atomic_file
+from training.bases import Base
+from training.tasks import TASKS
 from training.tracking import configure
 
 
@@ -46,6 +48,16 @@ def _monitoring_section(client: MlflowClient, run_id: str) -> list[str]:
             f"<pre>{html.escape(text.read_text())}</pre>"]
 
 
+def _models_section(run: mlflow.entities.Run) -> list[str]:
+    """What each registered model of the run's base predicts and the metric it is chosen by."""
+    base = Base(run.data.tags.get("base") or Base().name)
+    rows = [f"<tr><td><code>{html.escape(base.model_name(task.name))}</code></td>"
+            f"<td>{html.escape(task.description)}</td><td>{html.escape(task.metric)} "
+            f"({'higher' if task.higher_is_better else 'lower'} is better)</td></tr>" for task in TASKS.values()]
+    return ["<h2>Models</h2><table><tr><th>registered model</th><th>predicts</th><th>chosen by</th></tr>",
+            *rows, "</table>"]
+
+
 def write_report(run_id: str, out: Path) -> Path:
     """Render run `run_id` as one HTML file with its plots embedded; returns the path."""
     client: MlflowClient = configure()
@@ -66,6 +78,7 @@ def write_report(run_id: str, out: Path) -> Path:
         "img{max-width:48%;margin:1%}pre{background:#f6f6f6;padding:1em}</style></head><body>",
         f"<h1>{html.escape(run.info.run_name or run_id)}</h1>",
         f"<p>run <code>{html.escape(run_id)}</code>, status {run.info.status}</p>",
+        *_models_section(run),
         "<h2>Validation</h2>",
         f"<p>{html.escape(run.data.tags.get('validation', ''))}</p>",
         f"<pre>{html.escape(validation.read_text()) if validation.exists() else 'no validation table'}</pre>",

@@ -19,8 +19,8 @@ from training.evaluation import candidate_predictions, evaluation_table, wide
 from training.examples import build_examples
 from training.job import TrainingOutcome, train
 from training.predict import scoring_frame
+from training.tasks import CHURN, CLV, NEXT_PURCHASE, SUPERVISED
 from training.tuning import tune_all
-from training.promotion import METRIC_TASK
 from training.tracking import Progress, Registration, configure, data_fingerprint, log_training_run, training_run
 
 
@@ -87,7 +87,7 @@ def last_duration(base: Base) -> float | None:
 @dataclass(frozen=True)
 class ChampionEvaluation:
     """The champions and the baselines judged on one window, and for each task of the table
-    (orders, churn, clv) the registered model version judged and the training run it came from."""
+    (next_purchase, churn, clv) the registered model version judged and the training run it came from."""
 
     table: pd.DataFrame
     horizon_days: int
@@ -125,15 +125,13 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     labels = build_labels(path, as_of, horizon, engine=engine)
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)
-    candidates["orders"]["model"] = models.next_purchase.expected_orders(frame)
-    candidates["churn"]["model"] = models.churn.predict_proba(frame)
-    candidates["clv"]["model"] = models.clv.predict(frame)
+    candidates[NEXT_PURCHASE.name]["model"] = models.next_purchase.expected_orders(frame)
+    candidates[CHURN.name]["model"] = models.churn.predict_proba(frame)
+    candidates[CLV.name]["model"] = models.clv.predict(frame)
     table = evaluation_table(frame, candidates)
     order = {"model": 0}
     table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"
                               else s, kind="stable")
-    judged = {task: registry_task for registry_task, task in METRIC_TASK.items() if task in candidates}
-    versions = {task: champions.versions[registry_task] for task, registry_task in judged.items()}
-    runs = {task: client.get_model_version(base.model_name(registry_task), versions[task]).run_id
-            for task, registry_task in judged.items()}
+    versions = {task.name: champions.versions[task.name] for task in SUPERVISED}
+    runs = {task: client.get_model_version(base.model_name(task), version).run_id for task, version in versions.items()}
     return ChampionEvaluation(table.reset_index(drop=True), horizon, versions, runs)

@@ -36,12 +36,13 @@ from training.champions import (
     task_bundle,
 )
 from training.config import TrainConfig, artifact_root, tracking_uri
-from training.evaluation import SELECTION_METRIC, wide
+from training.evaluation import wide
 from training.job import Progress, TrainingOutcome
 from training.mlflow_quiet import quiet_mlflow
 from training.packaging import BUNDLE_FILE, TaskModel, save_bundle
-from training.promotion import METRIC_TASK, Comparison, SetDecision, best_baseline, challenger_score, champion_score, decide
+from training.promotion import Comparison, SetDecision, best_baseline, challenger_score, champion_score, decide
 from training.recovery import mark_orphans, owner_tags, private_tempdir, remove_stale_folders
+from training.tasks import CHURN, CLV, NEXT_PURCHASE, TASKS
 
 EXPERIMENT = TRAINING_EXPERIMENT
 __all__ = ["CHALLENGER", "CHAMPION", "champion_bundle", "configure", "data_fingerprint", "log_training_run"]
@@ -117,8 +118,8 @@ def promotion_decision(client: MlflowClient, outcome: TrainingOutcome, base: Bas
     """Compare this run's four models with the base's champion set on data neither was fitted on."""
     champion_set = current_set(client, base)
     comparisons = {}
-    for task in METRIC_TASK:
-        metric = "silhouette" if task == "segments" else SELECTION_METRIC[METRIC_TASK[task]][0]
+    for task in TASKS:
+        metric = TASKS[task].metric
         champion, how = None, "no champion yet"
         if champion_set is not None and task in champion_set.versions:
             version = champion_set.versions[task]
@@ -229,24 +230,28 @@ def _requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in ("pandas", "numpy", "scikit-learn", "lightgbm", "scipy", "mlflow")]
 
 
+def _candidates(predictions: pd.DataFrame, task: str) -> dict[str, np.ndarray]:
+    """The validation predictions of `task`'s candidates but the heuristic, by candidate name."""
+    prefix = f"{task}_"
+    return {n.removeprefix(prefix): predictions[n].to_numpy() for n in predictions.columns
+            if n.startswith(prefix) and n != f"{prefix}heuristic"}
+
+
 def _log_figures(outcome: TrainingOutcome) -> None:
     p = outcome.valid_predictions
-    churned = p["label_churned"].to_numpy(dtype=float)
-    churn_scores = {n.removeprefix("churn_"): p[n].to_numpy() for n in p.columns
-                    if n.startswith("churn_") and n != "churn_heuristic"}
+    churned = p[CHURN.label].to_numpy(dtype=float)
+    churn_scores = _candidates(p, CHURN.name)
     figures = {
         "plots/churn_gains.png": plots.gains_figure(churned, churn_scores, "churn: cumulative gains"),
         "plots/churn_calibration.png": plots.calibration_figure(churned, churn_scores, "churn: calibration"),
         "plots/orders_calibration.png": plots.orders_figure(
-            p["label_orders"].to_numpy(dtype=float),
-            {n.removeprefix("orders_"): p[n].to_numpy() for n in p.columns
-             if n.startswith("orders_") and n != "orders_heuristic"},
-        ),
+            p[NEXT_PURCHASE.label].to_numpy(dtype=float), _candidates(p, NEXT_PURCHASE.name)),
         "plots/segments.png": plots.segment_figure(outcome.models.segments.profiles_),
     }
     m = outcome.models
-    for name, model in (("churn", m.churn.model_), ("orders", m.next_purchase.count_model_), ("clv", m.clv.model_)):
-        figures[f"plots/importance_{name}.png"] = plots.importance_figure(model.importance(), f"{name}: feature importance")
+    for task, model in ((CHURN, m.churn.model_), (NEXT_PURCHASE, m.next_purchase.count_model_), (CLV, m.clv.model_)):
+        figures[f"plots/importance_{task.name}.png"] = plots.importance_figure(
+            model.importance(), f"{task.name}: feature importance")
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
         plots.plt.close(figure)

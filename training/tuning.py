@@ -1,7 +1,8 @@
 """Optuna tuning of the LightGBM candidates on the run's time-based validation split.
 
 One study per task, stored in SQLite next to the MLflow store so an interrupted search resumes
-(same study name: task, horizon and cutoff). Each trial reports LightGBM's validation loss every
+(same study name: task, horizon and cutoff). Each task's booster has the objective, offset and
+label of its record in `training.tasks`, exactly as the training job fits it. Each trial reports LightGBM's validation loss every
 few boosting rounds, and the median pruner stops trials that fall behind.
 """
 
@@ -15,17 +16,12 @@ import optuna
 
 from training.config import DEFAULT_TRACKING_DIR, TrainConfig
 from training.examples import Examples
-from training.models.churn import BASELINE_COLUMN as CHURN_OFFSET
-from training.models.clv import BASELINE_COLUMN as CLV_OFFSET
 from training.models.gbm import GbmModel
-from training.models.next_purchase import COUNT_BASELINES
+from training.tasks import CHURN, CLV, NEXT_PURCHASE, task as task_record
 
 REPORT_EVERY = 10
-TASKS: dict[str, tuple[str, str | None, str]] = {
-    "churn": ("binary", CHURN_OFFSET, "label_churned"),
-    "orders": ("poisson", COUNT_BASELINES["bgnbd"], "label_orders"),
-    "clv": ("tweedie", CLV_OFFSET, "label_spend"),
-}
+TUNED = (CHURN.name, NEXT_PURCHASE.name, CLV.name)
+"""The tasks with a tuned LightGBM, in tuning order."""
 
 
 def storage_uri() -> str:
@@ -61,15 +57,15 @@ def _pruning_callback(trial: optuna.Trial):
 def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: str | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Best parameters of one task's LightGBM after config.tune_trials trials (resuming a study)."""
-    objective_name, offset, label = TASKS[task]
+    record = task_record(task)
     train, valid = examples.train, examples.valid
-    y_train = np.clip(train[label].to_numpy(dtype=float), 0, None)
-    y_valid = np.clip(valid[label].to_numpy(dtype=float), 0, None)
+    y_train = np.clip(train[record.label].to_numpy(dtype=float), 0, None)
+    y_valid = np.clip(valid[record.label].to_numpy(dtype=float), 0, None)
 
     def objective(trial: optuna.Trial) -> float:
         if progress is not None:
             progress(f"tuning {task}: trial {trial.number + 1} of {config.tune_trials}")
-        model = GbmModel(objective_name, params=search_space(trial), offset_column=offset,
+        model = GbmModel(record.objective, params=search_space(trial), offset_column=record.offset,
                          random_state=config.seed)
         model.fit(train, y_train, eval_set=(valid, y_valid), callbacks=[_pruning_callback(trial)])
         scores = model.estimator_.evals_result_["valid_0"]
@@ -93,6 +89,6 @@ def tune_task(task: str, examples: Examples, config: TrainConfig, *, storage: st
 
 def tune_all(examples: Examples, config: TrainConfig, *, storage: str | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
-    """Tuned parameters for churn, orders and clv; `progress` is told each trial."""
-    return {task: tune_task(task, examples, config, storage=storage, progress=progress) for task in TASKS}
+    """Tuned parameters of every task in TUNED, by task name; `progress` is told each trial."""
+    return {task: tune_task(task, examples, config, storage=storage, progress=progress) for task in TUNED}
 

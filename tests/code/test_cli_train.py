@@ -91,7 +91,7 @@ def test_train_on_the_ingest_directory_registers_four_champions(workspace) -> No
     assert evaluation.returncode == 0, evaluation.stdout + evaluation.stderr
     assert_quiet(evaluation)
     assert "2023-09-30 + 91 days" in evaluation.stdout
-    for task in ("churn", "clv", "orders"):
+    for task in ("churn", "clv", "next_purchase"):
         assert f"│ {task}" in evaluation.stdout
 
     other = insight(workspace, "evaluate", "--transactions", "ingested", "--as-of", "2023-06-30", "--horizon-days", "30",

@@ -26,7 +26,7 @@ def scored_base(transactions: Path, as_of: dt.date, horizon_days: int, scored_at
     """Small models trained as of `as_of` on one cutoff, every customer scored at `scored_at`."""
     data = pd.read_parquet(transactions, filters=[("timestamp", "<", pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1))])
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, n_cutoffs=1, seasonal_years=0)
-    models = train(data, config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL}).models
+    models = train(data, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}).models
     return score(models, scoring_frame(transactions, models, scored_at))
 
 

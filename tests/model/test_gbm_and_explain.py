@@ -72,3 +72,35 @@ def test_recent_change_reasons_say_when_a_feature_is_undefined() -> None:
     assert describe("categories_180d_share", row) == "33% of their categories bought in the last 180 days"
     assert describe("channel_last_store", row) == "last purchase through store"
     assert describe("channel_last_web", row) == "last purchase not through web"
+
+
+def test_every_engagement_feature_has_plain_words() -> None:
+    from features.pipeline.engagement import FEATURES
+    from training.engagement_phrases import PHRASES
+
+    assert set(FEATURES) <= set(PHRASES)
+    missing = pd.Series(dict.fromkeys(FEATURES, np.nan))
+    for feature in FEATURES:
+        assert "_" not in describe(feature, missing), feature
+
+
+def test_engagement_reasons_in_plain_words() -> None:
+    row = pd.Series({"days_since_last_open": 60.0, "email_open_rate_last_5": 0.8, "email_sends_90d": 12.0,
+                     "sessions_30d": 1.0, "sessions_trend_30d": -3.0, "carts_without_order_30d": 2.0,
+                     "consent_email": 0.0, "consent_sms": np.nan, "email_bounced": 1.0, "last_nps": 4.0,
+                     "nps_change": -3.0, "last_ticket_unresolved": 1.0, "days_since_last_session": 0.0,
+                     "review_rating_mean": 3.25, "days_since_last_click": np.nan})
+    assert describe("days_since_last_open", row) == "opened no email in 60 days; 80% of the latest emails (up to 5) opened"
+    assert describe("email_sends_90d", row) == "12 emails received in the last 90 days"
+    assert describe("sessions_30d", row) == "1 visit in the last 30 days"
+    assert describe("sessions_trend_30d", row) == "3 fewer visits in the last 30 days than in the 30 before"
+    assert describe("carts_without_order_30d", row) == "2 carts filled without an order in the last 30 days"
+    assert describe("consent_email", row) == "unsubscribed from email"
+    assert describe("consent_sms", row) == "no SMS contact on record"
+    assert describe("email_bounced", row) == "the last email bounced"
+    assert describe("last_nps", row) == "last NPS answer 4 of 10 (a detractor)"
+    assert describe("nps_change", row) == "NPS down 3 points since the answer before"
+    assert describe("last_ticket_unresolved", row) == "the last service ticket is still unresolved"
+    assert describe("days_since_last_session", row) == "last visit today"
+    assert describe("review_rating_mean", row) == "reviews rated 3.2 on average"
+    assert describe("days_since_last_click", row) == "never clicked an email"

@@ -15,14 +15,13 @@ from features.synth import SimulationConfig, simulate
 from training import metrics
 from training.bases import Base
 from training.champions import current_set
-from training.config import MODEL_NAMES, TrainConfig
-from training.evaluation import SELECTION_METRIC
+from training.config import TrainConfig
 from training.examples import build_examples
 from training.job import train
 from training.predict import SCORE_COLUMNS, score, scoring_frame
 from training.models.clv import ClvModel
 from training.override import promote
-from training.promotion import METRIC_TASK
+from training.tasks import MODEL_NAMES, TASKS
 from training.runner import evaluate_champions
 from training.tracking import champion_bundle, configure, data_fingerprint, log_training_run
 
@@ -60,17 +59,15 @@ def tracking(tmp_path_factory):
 @pytest.fixture(scope="module")
 def first(base, examples, config, tracking):
     """The first run of the module's registry: small LightGBM models, promoted as the champion set."""
-    outcome = train(base, config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL}, examples=examples)
+    outcome = train(base, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}, examples=examples)
     run_id, registrations = log_training_run(outcome, config, data_fingerprint(base), tracking)
     return outcome, run_id, registrations
 
 
 def chosen_figure(outcome, task: str) -> float:
     """The validation table's figure of the candidate the run chose, on the task's selection metric."""
-    metric_task = METRIC_TASK[task]
-    metric = SELECTION_METRIC[metric_task][0]
     table = outcome.validation
-    row = table[(table.task == metric_task) & (table.candidate == outcome.choices[metric_task]) & (table.metric == metric)]
+    row = table[(table.task == task) & (table.candidate == outcome.choices[task]) & (table.metric == TASKS[task].metric)]
     return float(row["value"].iloc[0])
 
 
@@ -124,7 +121,7 @@ def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, example
     artifacts = {a.path for a in tracking.list_artifacts(run_id, "plots")}
     assert "plots/churn_gains.png" in artifacts and "plots/segments.png" in artifacts
 
-    worse = train(base, config, params={"churn": WORSE, "orders": WORSE, "clv": WORSE}, examples=examples,
+    worse = train(base, config, params={"churn": WORSE, "next_purchase": WORSE, "clv": WORSE}, examples=examples,
                   previous=first.models)
     _, second = log_training_run(worse, config, data_fingerprint(base), tracking)
     by_task = {r.task: r for r in second}
@@ -146,7 +143,7 @@ def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, example
 
 
 def test_retraining_on_same_data_keeps_segment_ids(base, examples, config) -> None:
-    params = {"churn": SMALL, "orders": SMALL, "clv": SMALL}
+    params = {"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}
     first = train(base, config, params=params, examples=examples)
     second = train(base, config, params=params, examples=examples, previous=first.models)
     a = first.models.segments.predict(examples.scoring)
@@ -165,7 +162,7 @@ def test_promotion_compares_on_the_validation_block_only(base, examples, config,
             assert reg.score == chosen_figure(outcome, reg.task), reg
     champion_set = current_set(tracking, Base())
     for seed in (1, 2):
-        noise = train(base, config, params={"churn": SMALL, "orders": SMALL, "clv": SMALL},
+        noise = train(base, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL},
                       examples=shuffled_labels(examples, seed), previous=outcome.models)
         _, challengers = log_training_run(noise, config, data_fingerprint(base), tracking)
         assert {r.alias for r in challengers} == {"challenger"}, [r.reason for r in challengers]
@@ -192,7 +189,8 @@ def test_evaluate_judges_each_tasks_own_champion(base, examples, config, trackin
     finally:
         promote(tracking, Base(), before.versions, reason="test: restore the champion set")
     churn_version = next(r.version for r in registrations if r.task == "churn")
-    assert result.versions == {"churn": churn_version, "orders": before.versions["next_purchase"], "clv": clv_version}
+    assert result.versions == {"churn": churn_version, "next_purchase": before.versions["next_purchase"],
+                               "clv": clv_version}
     assert clv_version != before.versions["clv"] and not result.from_one_run
 
     frame = purchasers_of(scoring_frame(base, outcome.models, config.as_of))

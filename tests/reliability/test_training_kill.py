@@ -16,7 +16,7 @@ from mlflow import MlflowClient
 
 from training.bases import Base
 from training.champions import CHAMPION, load_champions
-from training.config import MODEL_NAMES
+from training.tasks import MODEL_NAMES
 from training.tracking import EXPERIMENT, configure, data_fingerprint, log_training_run, recover
 
 pytestmark = pytest.mark.slow

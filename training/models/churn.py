@@ -23,8 +23,8 @@ from sklearn.model_selection import GroupKFold
 
 from training.models.calibration import SmoothedIsotonic
 from training.models.gbm import GbmModel, offset_link
+from training.tasks import CHURN
 
-BASELINE_COLUMN = "bgnbd_p_no_purchase"
 CERTAINTY_MARGIN = 1e-9
 """How far a baseline's churn probability stays from 0 and 1: BTYD probabilities are accurate to
 about 1e-13, and one that calls a customer certainly gone (P(purchase) 0 in floating point, e.g. a
@@ -44,7 +44,7 @@ class ChurnModel:
         *,
         method: str = "gbm",
         params: dict[str, Any] | None = None,
-        offset_column: str | None = BASELINE_COLUMN,
+        offset_column: str | None = CHURN.offset,
         calibration_folds: int = 2,
         random_state: int = 0,
     ) -> None:
@@ -59,7 +59,7 @@ class ChurnModel:
         self.random_state = random_state
 
     def _model(self) -> GbmModel:
-        return GbmModel("binary", params=self.params, offset_column=self.offset_column,
+        return GbmModel(CHURN.objective, params=self.params, offset_column=self.offset_column,
                         random_state=self.random_state)
 
     def fit(self, frame: pd.DataFrame, churned: np.ndarray | pd.Series, groups: np.ndarray | pd.Series) -> ChurnModel:
@@ -117,7 +117,7 @@ class ChurnModel:
         if self.method == "gbm":
             return contrib
         column = BASELINE_METHODS[BLEND_METHODS[self.method]]
-        logit = offset_link(_baseline_churn(frame, BLEND_METHODS[self.method]), "binary")
+        logit = offset_link(_baseline_churn(frame, BLEND_METHODS[self.method]), CHURN.objective)
         out = contrib * BLEND_WEIGHT
         out["baseline"] = contrib["baseline"]
         part = (1 - BLEND_WEIGHT) * (logit - contrib["baseline"].to_numpy())

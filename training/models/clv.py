@@ -2,9 +2,10 @@
 
 A Tweedie LightGBM (compound Poisson-gamma: a point mass at zero and a heavy right tail, the shape
 of spend per customer) with the BG/NBD x Gamma-Gamma expected spend among its inputs. Boosting
-from that baseline as an offset is available (`offset_column`) but off by default: on CDNOW's
-validation snapshots it ranked customers clearly worse (normalized Gini 0.53 against 0.62), the
-offset pinning the model to the baseline's ordering. Returns-only spend is clipped at zero for
+from that baseline as an offset is available (`offset_column`) but off by default, as the task
+registry says (`training.tasks.CLV`, which tuning uses too): on CDNOW's validation snapshots it
+ranked customers clearly worse (normalized Gini 0.53 against 0.62), the offset pinning the model
+to the baseline's ordering. Returns-only spend is clipped at zero for
 fitting: the model predicts what a customer will buy, not refunds.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from training.models.gbm import GbmModel
+from training.tasks import CLV
 
 BASELINE_COLUMN = "bgnbd_gg_spend"
 
@@ -28,7 +30,7 @@ class ClvModel:
         *,
         method: str = "gbm",
         params: dict[str, Any] | None = None,
-        offset_column: str | None = None,
+        offset_column: str | None = CLV.offset,
         tweedie_variance_power: float = 1.5,
         random_state: int = 0,
     ) -> None:
@@ -45,7 +47,7 @@ class ClvModel:
     def fit(self, frame: pd.DataFrame, spend: np.ndarray | pd.Series) -> ClvModel:
         y = np.clip(np.asarray(spend, dtype=float), 0.0, None)
         params = {"tweedie_variance_power": self.tweedie_variance_power, **(self.params or {})}
-        self.model_ = GbmModel("tweedie", params=params, offset_column=self.offset_column,
+        self.model_ = GbmModel(CLV.objective, params=params, offset_column=self.offset_column,
                                random_state=self.random_state).fit(frame, y)
         return self
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from training.models.gbm import GbmModel
+from training.tasks import NEXT_PURCHASE
 
 COUNT_BASELINES = {"bgnbd": "bgnbd_expected_orders", "pnbd": "pnbd_expected_orders"}
 COUNT_COMBINATIONS = {"btyd_mean": ("bgnbd", "pnbd")}
@@ -57,9 +58,9 @@ class NextPurchaseModel:
         return tuple(sorted({d for d in self.probability_days if d <= self.horizon_days} | {self.horizon_days}))
 
     def fit(self, frame: pd.DataFrame, labels: pd.DataFrame) -> NextPurchaseModel:
-        """`labels` needs label_orders, label_days_to_next and label_next_observed."""
-        orders = labels["label_orders"].to_numpy(dtype=float)
-        self.count_model_ = GbmModel("poisson", params=self.params, offset_column=COUNT_BASELINES["bgnbd"],
+        """`labels` needs the task's label (expected orders), label_days_to_next and label_next_observed."""
+        orders = labels[NEXT_PURCHASE.label].to_numpy(dtype=float)
+        self.count_model_ = GbmModel(NEXT_PURCHASE.objective, params=self.params, offset_column=NEXT_PURCHASE.offset,
                                      random_state=self.random_state).fit(frame, orders)
         observed = labels["label_next_observed"].to_numpy(dtype=bool)
         days = labels["label_days_to_next"].to_numpy(dtype=float)
