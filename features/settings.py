@@ -2,7 +2,7 @@
 
 Each layer declares the variables it reads in a settings class of its own (`FeatureSettings` here,
 `training.settings.TrainingSettings`, `serving.settings.ServingSettings`), so dependencies still
-point serving -> training -> features; `serving.settings.Settings` gathers them all, and the README's
+point serving -> training -> features; `serving.settings.variables()` gathers them all, and the README's
 table of environment variables is checked against it (tests/code/test_settings.py). Nothing else
 in the project reads os.environ.
 """

@@ -1,5 +1,5 @@
-"""What the serving layer reads from the environment, and `Settings`, every layer's variables in one
-place (the README's table of environment variables is generated from `variables_table`).
+"""What the serving layer reads from the environment, and `variables()`, every layer's variables in one
+list (the README's table of environment variables is generated from `variables_table`).
 
 The scoring service's workers get `ServingSettings` from their environment (the operator's), with
 what `insight serve` decided on top as BentoML arguments (`ServiceArguments`, read with
