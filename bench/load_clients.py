@@ -29,9 +29,10 @@ def answered(status: int, body: bytes, expected: int) -> dict | None:
 
 async def client_loop(session: aiohttp.ClientSession, url: str, bodies: list[tuple[bytes, int]], offset: int,
                       until: float, latencies: list[float], errors: list[int],
-                      versions: Counter | None = None) -> None:
+                      versions: Counter | None = None, reasons: Counter | None = None) -> None:
     """One closed-loop client: send, wait for the answer, check it, repeat until `until`; counts the
-    version of VERSION_OF each correct answer came from in `versions` if given."""
+    version of VERSION_OF each correct answer came from in `versions`, and each failure by its
+    reason (the exception's name, or the status and the start of the body) in `reasons`, if given."""
     i = offset
     while time.perf_counter() < until:
         body, expected = bodies[i % len(bodies)]
@@ -41,13 +42,17 @@ async def client_loop(session: aiohttp.ClientSession, url: str, bodies: list[tup
             async with session.post(url, data=body) as response:
                 payload = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             errors[0] += 1
+            if reasons is not None:
+                reasons[type(exc).__name__] += 1
             continue
         elapsed = time.perf_counter() - began
         answer = answered(status, payload, expected)
         if answer is None:
             errors[0] += 1
+            if reasons is not None:
+                reasons[f"HTTP {status}: {payload[:120].decode('utf-8', 'replace')}"] += 1
             continue
         latencies.append(elapsed * 1000)
         if versions is not None:

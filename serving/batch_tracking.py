@@ -6,6 +6,7 @@ import mlflow
 
 from serving.batch import BatchResult
 from training.bases import Base
+from training.recovery import owned_run
 from training.tracking import configure
 
 EXPERIMENT = "customer-insight-batch-scoring"
@@ -14,8 +15,8 @@ EXPERIMENT = "customer-insight-batch-scoring"
 def log_batch_run(result: BatchResult) -> str:
     """Log `result` as one run of its base's batch-scoring experiment; returns the run id."""
     summary = result.summary
-    configure(Base(summary.get("base", "default")).experiment(EXPERIMENT))
-    with mlflow.start_run(run_name=f"score {summary['as_of']}") as run:
+    experiment = Base(summary.get("base", "default")).experiment(EXPERIMENT)
+    with owned_run(configure(experiment), experiment, f"score {summary['as_of']}") as run:
         mlflow.log_params({
             "as_of": summary["as_of"], "base": summary.get("base", "default"), "engine": summary["engine"],
             "output": str(result.out),

@@ -98,6 +98,13 @@ def record_set(client: MlflowClient, base: Base, versions: dict[str, str], *, al
     return ChampionSet(str(version.version), {t: str(v) for t, v in versions.items()}, run_id, reason)
 
 
+def training_runs(client: MlflowClient, base: Base, champion_set: ChampionSet) -> dict[str, str]:
+    """task -> the run its version in `champion_set` was registered from. A set promoted by one
+    `insight train` (or left by a run killed at any point) names every task and a single run."""
+    return {task: str(client.get_model_version(base.model_name(task), version).run_id)
+            for task, version in champion_set.versions.items()}
+
+
 def sync_task_aliases(client: MlflowClient, base: Base, champion_set: ChampionSet | None = None) -> None:
     """Point each task's `champion` alias at the set's version (idempotent; repairs a killed promotion)."""
     champion_set = champion_set or current_set(client, base)

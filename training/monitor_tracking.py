@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 
 from training.champions import Champions
 from training.monitor import Monitoring
+from training.recovery import owned_run
 from training.tracking import configure
 
 MONITOR_JOB = "monitor"
@@ -43,8 +44,9 @@ def monitoring_text(result: Monitoring) -> str:
 def log_monitoring(result: Monitoring, champions: Champions, training_run_id: str,
                    client: MlflowClient | None = None) -> str:
     """Log one monitoring run beside the champions' training run; returns its id."""
-    client = client or configure(champions.base.experiment())
-    with mlflow.start_run(run_name=f"monitor as_of={result.as_of} h={result.horizon_days}") as run:
+    experiment = champions.base.experiment()
+    client = client or configure(experiment)
+    with owned_run(client, experiment, f"monitor as_of={result.as_of} h={result.horizon_days}") as run:
         mlflow.set_tags({"job": MONITOR_JOB, "training_run_id": training_run_id,
                          "model_versions": json.dumps(champions.versions_by_name, sort_keys=True),
                          "warnings": " | ".join(result.warnings) or "none"})

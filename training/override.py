@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 
 from training.bases import Base
 from training.champions import CHAMPION, ChampionSet, compose, current_set, record_set, sync_task_aliases, task_bundle
+from training.recovery import owned_run
 from training.tasks import MODEL_NAMES
 
 
@@ -53,7 +54,7 @@ def promote(client: MlflowClient, base: Base, versions: dict[str, str], reason: 
     compose({task: task_bundle(client, base, task, version) for task, version in chosen.items()}, base)
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     mlflow.set_experiment(base.experiment())
-    with mlflow.start_run(run_name=f"promote {base.name}") as run:
+    with owned_run(client, base.experiment(), f"promote {base.name}") as run:
         mlflow.set_tags({"job": "promote", "base": base.name, "promoted_by": who, "reason": reason,
                          "replaced_set": current.version if current else ""})
         mlflow.log_dict({"models": {base.model_name(t): v for t, v in chosen.items()}, "by": who, "reason": reason},

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import RunStatus
 
@@ -61,6 +62,17 @@ def remove_stale_folders(root: Path | None = None) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+@contextmanager
+def owned_run(client: MlflowClient, experiment: str, run_name: str) -> Iterator[mlflow.ActiveRun]:
+    """`mlflow.start_run` in `experiment`, tagged with this process from its first write, after
+    marking that experiment's runs of killed processes KILLED: a job killed while it logs leaves a
+    RUNNING run only until the next job of its kind starts."""
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    mark_orphans(client, [experiment_id])
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=owner_tags()) as run:
+        yield run
 
 
 @contextmanager

@@ -109,8 +109,8 @@ def training_run(config: TrainConfig, base: Base = Base(), client: MlflowClient 
     client = client or configure(base.experiment())
     recover(client, base)
     with private_tempdir(), mlflow.start_run(
-            run_name=f"train {base.name} as_of={config.as_of} h={config.horizon_days}") as run:
-        mlflow.set_tags({"job": "train", "base": base.name, **owner_tags()})
+            run_name=f"train {base.name} as_of={config.as_of} h={config.horizon_days}",
+            tags={"job": "train", "base": base.name, **owner_tags()}) as run:
         yield run
 
 

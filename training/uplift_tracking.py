@@ -15,8 +15,10 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from training import plots
+from training.bases import TRAINING_EXPERIMENT
 from training.champions import CHALLENGER, CHAMPION
 from training.config import tracking_uri
+from training.recovery import owned_run
 from training.tracking import Registration, _requirements, configure
 from training.uplift import OUTCOME_COLUMN, TREATED_COLUMN, UpliftOutcome, XLearner, qini_coefficient, qini_curve
 
@@ -77,7 +79,7 @@ def log_uplift_run(outcome: UpliftOutcome, campaign_ids: list[str], client: Mlfl
     client = client or configure()
     champion, champion_version = uplift_champion(client)
     promote, reason = promotion(outcome, champion, champion_version)
-    with mlflow.start_run(run_name=f"uplift campaigns={','.join(campaign_ids)}") as run:
+    with owned_run(client, TRAINING_EXPERIMENT, f"uplift campaigns={','.join(campaign_ids)}") as run:
         mlflow.set_tags({"job": "uplift", "learner": "x-learner (LightGBM)", "campaigns": ",".join(campaign_ids)})
         mlflow.log_params({"learner": "x-learner", "campaigns": ",".join(campaign_ids),
                            "treated_share": outcome.model.treated_share_,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 
+from training.recovery import owned_run
 from training.tracking import configure
 
 EXPERIMENT = "customer-insight-campaigns"
@@ -12,8 +13,7 @@ EXPERIMENT = "customer-insight-campaigns"
 
 def log_campaign(manifest: dict, members: pd.DataFrame) -> str:
     """One run per created campaign: its manifest, sizes and the member split."""
-    configure(EXPERIMENT)
-    with mlflow.start_run(run_name=f"campaign {manifest['campaign_id']}") as run:
+    with owned_run(configure(EXPERIMENT), EXPERIMENT, f"campaign {manifest['campaign_id']}") as run:
         mlflow.set_tags({"campaign_id": manifest["campaign_id"], "kind": "campaign", "audience": manifest["audience"]})
         mlflow.log_params({
             "audience": manifest["audience"], "as_of": manifest["as_of"], "window_days": manifest["window_days"],
@@ -31,8 +31,7 @@ def log_campaign(manifest: dict, members: pd.DataFrame) -> str:
 
 def log_report(report: dict, table_text: str, html: str) -> str:
     """One run per campaign report: the lift metrics, the JSON, the table and the HTML page."""
-    configure(EXPERIMENT)
-    with mlflow.start_run(run_name=f"report {report['campaign_id']}") as run:
+    with owned_run(configure(EXPERIMENT), EXPERIMENT, f"report {report['campaign_id']}") as run:
         mlflow.set_tags({"campaign_id": report["campaign_id"], "kind": "campaign_report"})
         mlflow.log_params({"window_days": report["window_days"], "as_of": report["as_of"]})
         values = {"treated_customers": report["treated_customers"], "control_customers": report["control_customers"],

@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 
 from training.bases import Base
-from training.champions import CHAMPION, load_champions
+from training.champions import CHAMPION, current_set, load_champions, training_runs
 from training.tasks import MODEL_NAMES
 from training.tracking import EXPERIMENT, configure, data_fingerprint, log_training_run, recover
 
@@ -57,6 +57,8 @@ def test_a_killed_training_leaves_one_consistent_champion_set(registry, step: st
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     root, uri, client, _, outcome_file = registry
     before = load_champions(client).versions
+    before_run = set(training_runs(client, Base(), current_set(client, Base())).values())
+    assert len(before_run) == 1
     tmp = root / f"tmp-{step.replace(' ', '-')}"
     tmp.mkdir()
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "TMPDIR": str(tmp)}
@@ -71,10 +73,12 @@ def test_a_killed_training_leaves_one_consistent_champion_set(registry, step: st
     new = run_versions(client, run_id)
     after = load_champions(client).versions
     assert after == before or (len(new) == 4 and after == new), (step, before, new, after)
+    runs = training_runs(client, Base(), current_set(client, Base()))
+    assert sorted(runs) == sorted(MODEL_NAMES)
     if step in ("moving the per-task aliases", "done"):
-        assert after == new
+        assert after == new and set(runs.values()) == {run_id}
     else:
-        assert after == before
+        assert after == before and set(runs.values()) == before_run
     assert list(tmp.iterdir()), "the killed run should have left its temporary folder"
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
