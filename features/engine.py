@@ -83,7 +83,8 @@ def parquet_source(path: str | os.PathLike[str], table_file: str | None = None,
 
     A directory holding the canonical `table_file` (default `transactions.parquet`) resolves to that
     file. A missing path or a directory without a `.parquet` file raises FileNotFoundError saying
-    what to run (`command`).
+    what to run (`command`); a file that is not readable Parquet (empty, truncated, a CSV under a
+    `.parquet` name) or that repeats a column name raises ValueError naming the file.
     """
     from features.schema import TRANSACTIONS_FILE
 
@@ -92,13 +93,32 @@ def parquet_source(path: str | os.PathLike[str], table_file: str | None = None,
     if not source.exists():
         raise FileNotFoundError(f"no Parquet data at '{source}': nothing is there; run `{command}` first")
     if source.is_dir() and (source / table_file).exists():
-        return source / table_file
-    if source.is_dir() and next(source.rglob("*.parquet"), None) is None:
+        source = source / table_file
+    elif source.is_dir() and next(source.rglob("*.parquet"), None) is None:
         raise FileNotFoundError(
             f"no Parquet data at '{source}': the directory holds no .parquet file; run `{command}` "
             "first and pass its output directory"
         )
+    for file in sorted(source.rglob("*.parquet")) if source.is_dir() else [source]:
+        check_parquet_file(file, command)
     return source
+
+
+def check_parquet_file(file: Path, command: str = "insight ingest") -> None:
+    """Raise ValueError naming `file` when its footer cannot be read or it repeats a column name.
+
+    Only the footer is read, so the check costs the same for any size of file."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(file).names
+    except (OSError, pa.ArrowException) as exc:
+        size = file.stat().st_size if file.is_file() else 0
+        why = "the file is empty (0 bytes)" if size == 0 else str(exc).splitlines()[0]
+        raise ValueError(f"{file}: cannot read as Parquet ({why}); pass the output of `{command}`") from None
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{file}: repeats the column name(s) {', '.join(repeated)}; pass the output of `{command}`")
 
 
 def read_parquet(backend: ibis.BaseBackend, path: str | os.PathLike[str], table_file: str | None = None,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from features.output_lock import output_lock
 from features.pipeline import save_snapshot
-from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, usable_data_end
 from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import Champions, load_champions
@@ -86,7 +86,7 @@ def run_batch(
     out = Path(out)
     with output_lock(out, kind="file"):
         began = time.perf_counter()
-        check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions),
+        check_cutoff(as_of, usable_data_end(transactions, as_of), source=str(transactions),
                      max_days=max_days_past_data, allow_future=allow_future)
         champions = champions or load_champions(base=base)
         models = champions.models

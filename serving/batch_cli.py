@@ -49,11 +49,11 @@ def score(
     is refused. The feature snapshot for --as-of is saved for the scoring service, features are
     checked for drift, and the run is logged to MLflow.
     """
-    from features.engine import parquet_source
+    from features.pipeline.data_end import usable_data_end
     from training.champions import base_with_champions
 
     try:
-        parquet_source(transactions)
+        usable_data_end(transactions, as_of.date())
         customer_base = base_with_champions(base, transactions)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))

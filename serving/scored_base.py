@@ -29,7 +29,43 @@ def read_scores(path: str | os.PathLike[str]) -> pd.DataFrame:
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: cannot be read as scores ({str(exc).splitlines()[0]})") from exc
     require_scores(table, path)
-    table["customer_id"] = table["customer_id"].astype(str)
+    return checked_scores(table, path)
+
+
+PROBABILITIES = ("churn_probability", "p_purchase_30d", "p_purchase_90d")
+AMOUNTS = ("predicted_clv", "expected_orders")
+
+
+def checked_scores(table: pd.DataFrame, source: str | os.PathLike[str]) -> pd.DataFrame:
+    """`table` with numeric score columns, refusing (ValueError naming the file, row and column) what
+    `insight score` never writes: no rows, an empty or repeated customer_id, a score that is not a
+    finite number (or is outside 0..1 for a probability, or is missing for a scored customer) and an
+    as_of that is not a date; a CSV cut short ends in such a row. Rows count from 1 after the header."""
+    def refuse(bad: pd.Series, column: str, why: str) -> None:
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            more = f" ({int(bad.sum()) - 1:,} more rows like it)" if bad.sum() > 1 else ""
+            raise ValueError(f"{source}: row {row + 1:,}, {column}: {why.format(value=table[column].iloc[row])}"
+                             f"{more}; give --scores a file written by `insight score`")
+
+    if table.empty:
+        raise ValueError(f"{source}: holds no scored customers; give --scores a file written by `insight score`")
+    table = table.reset_index(drop=True)
+    ids = table["customer_id"]
+    refuse(ids.isna() | ids.astype("string").str.strip().eq(""), "customer_id", "is empty")
+    refuse(ids.duplicated(), "customer_id", "'{value}' is repeated")
+    scored = table["status"].eq("scored") if "status" in table else pd.Series(True, index=table.index)
+    for column in [c for c in (*PROBABILITIES, *AMOUNTS) if c in table]:
+        raw = table[column]
+        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+        refuse(raw.notna() & values.isna(), column, "'{value}' is not a number")
+        refuse(values.abs().eq(float("inf")), column, "'{value}' is not a finite number")
+        refuse(values.isna() & scored, column, "is empty for a scored customer")
+        if column in PROBABILITIES:
+            refuse((values < 0) | (values > 1), column, "{value} is not a probability (0 to 1)")
+        table[column] = values
+    refuse(pd.to_datetime(table["as_of"], errors="coerce").isna(), "as_of", "'{value}' is not a date")
+    table["customer_id"] = ids.astype(str)
     return table
 
 

@@ -112,11 +112,11 @@ def train(
     history allows it, otherwise on held-out customers (the run says which). The four are promoted
     together, or kept as the challenger set, in the base's registry.
     """
-    from features.engine import parquet_source
+    from features.pipeline.data_end import usable_data_end
     from training.bases import resolve_base
 
     try:
-        parquet_source(transactions)
+        usable_data_end(transactions, as_of.date())
         customer_base = resolve_base(base, transactions)
         result = train_with_progress(out, transactions, as_of=as_of.date(), horizon_days=horizon_days,
                                      tune_trials=tune_trials, n_cutoffs=n_cutoffs, step_days=step_days,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
-from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, last_transaction_day
+from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA, check_cutoff, usable_data_end
 from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import champion_bundle, load_champions
@@ -54,7 +54,7 @@ def run_training(transactions: str | Path, *, as_of: dt.date, horizon_days: int,
     is refused before any work: its label windows would hold no purchases."""
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, tune_trials=tune_trials, n_cutoffs=n_cutoffs,
                          step_days=step_days, seasonal_years=seasonal_years, engine=engine, seed=seed)
-    check_cutoff(as_of, last_transaction_day(transactions), source=str(transactions), max_days=max_days_past_data,
+    check_cutoff(as_of, usable_data_end(transactions, as_of), source=str(transactions), max_days=max_days_past_data,
                  allow_option="")
     step = progress or (lambda _: None)
     step("reading transactions")
