@@ -28,6 +28,7 @@ from training.bases import Base
 from training.champions import Champions, load_champions
 from training.drift import DEFAULT_THRESHOLD, drifted
 from training.predict import score_frame, scoring_frame
+from serving.settings import snapshot_store
 from serving.staging import Staging, output_format
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def run_batch(
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `base` names the customer base whose champions score (default: `champions.base`, else `default`);
-    `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
+    `snapshots` is the feature snapshot store (default: the base's in INSIGHT_SNAPSHOTS, `snapshot_store`).
     `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
@@ -95,7 +96,7 @@ def run_batch(
         drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
         for feature, value in drifted(drift, drift_threshold).items():
             log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
-        save_snapshot(frame, as_of, snapshots or champions.base.snapshot_root())
+        save_snapshot(frame, as_of, snapshots or snapshot_store(champions.base))
 
         versions = json.dumps(champions.versions_by_name, sort_keys=True)
         bounds = list(range(0, len(frame), chunk_customers)) or [0]
