@@ -4,7 +4,6 @@ without events ignore them; every event is checked against the vocabulary and it
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from dataclasses import replace
@@ -21,6 +20,7 @@ from serving.state import prepare
 from training.config import TrainConfig
 from training.examples import build_examples
 from training.job import train
+from training.models.churn import ChurnModel
 from training.predict import score, with_baselines_of
 from workspace import SMALL
 
@@ -34,11 +34,11 @@ def trained():
     its LightGBM model (the small base may choose a baseline, which reads no events)."""
     base = simulate(SimulationConfig(n_customers=400, seed=4, start="2022-01-01", end="2023-12-31", events=True))
     config = TrainConfig(as_of=AS_OF, horizon_days=90, n_cutoffs=1, step_days=45)
+    examples = build_examples(base.transactions, config, base.events)
     outcome = train(base.transactions, config, params={task: SMALL for task in ("churn", "next_purchase", "clv")},
-                    examples=build_examples(base.transactions, config, base.events))
+                    examples=examples)
     assert outcome.models.uses_events
-    churn = copy.copy(outcome.models.churn)
-    churn.method = "gbm"
+    churn = ChurnModel(method="gbm", params=SMALL, random_state=config.seed).fit(examples.full, examples.full)
     models = replace(outcome.models, churn=churn)
     features = build_scoring_frame(base.transactions, SCORED_AT, models.horizon_days,
                                    channels=models.channels, events=base.events)
