@@ -150,7 +150,7 @@ class _Event(BaseModel):
                                  "type's usual channel (email for email_open, web for session, ...).")
     campaign_id: Text | None = None
     product_id: Text | None = None
-    properties: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Property] | None = Field(
+    properties: dict[Annotated[str, StringConstraints(max_length=64)], Property] | None = Field(
         None, max_length=32, description="Anything else the source records (ticket_id pairs a ticket with its "
         "resolution).")
 

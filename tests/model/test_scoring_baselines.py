@@ -15,8 +15,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def features(trained_base) -> pd.DataFrame:
-    frame = trained_base.outcome.scoring_frame
-    return frame.drop(columns=list(BASELINE_COLUMNS)).reset_index(drop=True)
+    """The trained base's scoring frame, its customers repeated under new ids until a refit is due."""
+    frame = trained_base.outcome.scoring_frame.drop(columns=list(BASELINE_COLUMNS))
+    copies = -(-MIN_CUSTOMERS_TO_REFIT // int(scorable(frame).sum()))
+    return pd.concat([frame.assign(customer_id=frame["customer_id"] + f"-{copy}") for copy in range(copies)],
+                     ignore_index=True)
 
 
 def test_a_base_large_enough_is_refitted_and_says_so(trained_base, features, caplog) -> None:
@@ -42,13 +45,13 @@ def test_a_small_base_keeps_the_stored_parameters_and_scores_as_it_would_alone(t
 
 
 def test_a_failed_refit_is_a_warning_with_its_reason_not_silence(trained_base, features, caplog) -> None:
-    """Without repeat customers Gamma-Gamma cannot be refitted: the stored parameters score, and the
-    log and the frame say why."""
+    """Without repeat customers the count models cannot be refitted: the stored parameters score, and
+    the log and the frame say why."""
     models = trained_base.outcome.models
-    one_timers = features.assign(btyd_frequency=0.0)
+    one_timers = features.assign(btyd_frequency=0.0, btyd_recency=0.0)
     with caplog.at_level(logging.INFO, logger="training.predict"):
         frame = with_baselines_of(models, one_timers, refit=True)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "Gamma-Gamma needs at least" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "no customer has a repeat purchase" in warnings[0].getMessage()
     assert frame.attrs["baselines"].startswith("stored parameters (the refit on")
     pd.testing.assert_frame_equal(frame, with_baselines_of(models, one_timers))
