@@ -33,7 +33,7 @@ from training.config import TrainConfig  # noqa: E402
 from training.job import train  # noqa: E402
 from training.coherence import score_violations, violations  # noqa: E402
 from training.models.next_purchase import probability_within  # noqa: E402
-from training.predict import scorable, score  # noqa: E402
+from training.predict import scorable, score_frame  # noqa: E402
 from training.runner import load_until  # noqa: E402
 
 AS_OF, HORIZON = dt.date(1997, 12, 31), 182
@@ -67,7 +67,7 @@ def main() -> None:
     before = violations(raw[30], raw[90], churn, models.next_purchase.expected_orders(frame), before_days, HORIZON)
     before["no next purchase date"] = int(np.isnan(before_days).sum())
 
-    scored = score(models, frame)
+    scored = score_frame(models, frame)
     after = score_violations(scored, AS_OF, HORIZON)
     after["no next purchase date"] = int(scored["expected_next_purchase_date"].isna().sum())
     before["date and next_purchase_after_horizon disagree"] = None

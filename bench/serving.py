@@ -43,7 +43,7 @@ from serving.sources import load_from_mlflow  # noqa: E402
 from serving.state import ServingSet  # noqa: E402
 from serving_workspace import (  # noqa: E402
     API_KEY, SNAPSHOT_AS_OF, build_workspace, inside, service_env, workspace_env)
-from training.predict import score  # noqa: E402
+from training.predict import score_frame  # noqa: E402
 
 WARM_UP_S = 3.0
 TARGETS = {"p50_ms": 10.0, "p99_ms": 50.0, "batch_customers_per_s": 20_000}
@@ -151,7 +151,7 @@ def in_process(serving: ServingSet, ids: list[str], batch: int, seconds: float, 
     snapshot = serving.snapshot
 
     def predict(chosen: list[str]) -> object:
-        return score(serving.models, snapshot.loc[chosen].reset_index())
+        return score_frame(serving.models, snapshot.loc[chosen].reset_index())
 
     def handle(chosen: list[str]) -> object:
         return score_ids(serving, chosen).model_dump_json()

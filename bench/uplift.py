@@ -27,7 +27,7 @@ from features.synth import SimulationConfig, simulate  # noqa: E402
 from features.synth.campaign import CampaignEffect, observed_outcomes, potential_outcomes  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.job import train  # noqa: E402
-from training.predict import score, scoring_frame  # noqa: E402
+from training.predict import score  # noqa: E402
 from training.uplift import fit_uplift, holdout_mask, qini_coefficient  # noqa: E402
 from models import markdown  # noqa: E402
 
@@ -42,7 +42,7 @@ def campaign_frame(seed: int, customers: int, share: float, scale: float) -> pd.
     before = sim.transactions[sim.transactions["timestamp"] < end]
     config = TrainConfig(as_of=AS_OF, horizon_days=90, n_cutoffs=3, step_days=45, seed=seed)
     models = train(before, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}).models
-    churn = score(models, purchasers_of(scoring_frame(before, models, AS_OF)))
+    churn = purchasers_of(score(models, before, AS_OF))
     features = build_features(before, AS_OF)
     members = features["customer_id"].astype(str)
     pot = potential_outcomes(sim.transactions, sim.truth, members, end, 90, CampaignEffect(scale=scale), seed=seed)

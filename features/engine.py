@@ -17,6 +17,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from features.settings import FeatureSettings
+
 
 
 class Engine(StrEnum):
@@ -156,7 +158,7 @@ def spark_session(
     partitions = SPARK_SHUFFLE_PARTITIONS if shuffle_partitions is None else shuffle_partitions
     if partitions < 1:
         raise ValueError(f"shuffle_partitions must be at least 1, got {partitions}")
-    master = master or os.environ.get("INSIGHT_SPARK_MASTER")
+    master = master or FeatureSettings.from_env().spark_master
     session = SparkSession.getActiveSession()
     if session is None:
         builder = (

@@ -27,7 +27,8 @@ from features.pipeline.source import Events
 from training.bases import Base
 from training.champions import Champions, load_champions
 from training.drift import DEFAULT_THRESHOLD, drifted
-from training.predict import score, scoring_frame
+from training.predict import score_frame, scoring_frame
+from serving.settings import snapshot_store
 from serving.staging import Staging, output_format
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def run_batch(
 
     `fmt` is parquet or csv, by default the one `out`'s suffix names (see `output_format`);
     `base` names the customer base whose champions score (default: `champions.base`, else `default`);
-    `snapshots` is the feature snapshot store (default: the base's, `Base.snapshot_root()`).
+    `snapshots` is the feature snapshot store (default: the base's in INSIGHT_SNAPSHOTS, `snapshot_store`).
     `events` (`insight ingest-events` output) are needed when the champions were trained with them.
     """
     fmt = output_format(out, fmt)
@@ -90,17 +91,18 @@ def run_batch(
         champions = champions or load_champions(base=base)
         models = champions.models
         frame = scoring_frame(Path(transactions), models, as_of, engine=engine, events=events)
+        baselines = frame.attrs.get("baselines")
         frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
         drift = models.reference.psi(frame) if models.reference is not None else pd.Series(dtype=float, name="psi")
         for feature, value in drifted(drift, drift_threshold).items():
             log.warning("feature drift: %s has PSI %.3f against the champion's training data", feature, value)
-        save_snapshot(frame, as_of, snapshots or champions.base.snapshot_root())
+        save_snapshot(frame, as_of, snapshots or snapshot_store(champions.base))
 
         versions = json.dumps(champions.versions_by_name, sort_keys=True)
         bounds = list(range(0, len(frame), chunk_customers)) or [0]
         staging = Staging(out, _manifest(frame, as_of, versions, chunk_customers))
         done = set(staging.open())
-        score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score(models, part))
+        score_chunk = _spark_scorer(models) if engine == "spark" else (lambda part: score_frame(models, part))
         for index, start in enumerate(bounds):
             part = frame.iloc[start : start + chunk_customers]
             if index not in done:
@@ -115,7 +117,7 @@ def run_batch(
         summary = summarize(out, fmt)
         summary.update({
             "as_of": as_of.isoformat(), "trained_as_of": str(models.as_of), "base": champions.base.name,
-            "engine": engine,
+            "engine": engine, "baselines": baselines,
             "model_versions": champions.versions_by_name,
             "drifted_features": {k: round(float(v), 3) for k, v in drifted(drift, drift_threshold).items()},
             "resumed_chunks": len(done), "elapsed_seconds": round(time.perf_counter() - began, 2),

@@ -4,7 +4,6 @@ functions (`serving.batch`, `serving.audiences`, `serving.insight`)."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from features.cli_options import EngineOption, TransactionsOption, as_of_option,
 from features.engine import Engine
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
 from training.cli import BaseOption
+from training.settings import TrainingSettings
 
 commands = typer.Typer()
 log = logging.getLogger("insight.score")
@@ -79,7 +79,7 @@ def audiences(
     from training.bases import resolve_base
 
     try:
-        customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
+        customer_base = resolve_base(base) if base or TrainingSettings.from_env().base else None
     except ValueError as exc:
         fail(str(exc))
     run_audiences(scores, out, rules=rules, features=features, console=Console(soft_wrap=True, highlight=False),
@@ -117,7 +117,7 @@ def insight_report(
     from serving.insight.report import Inputs
     from training.bases import resolve_base
 
-    customer_base = resolve_base(base) if base or os.environ.get("INSIGHT_BASE") else None
+    customer_base = resolve_base(base) if base or TrainingSettings.from_env().base else None
     inputs = Inputs(scores=scores, features=features, previous_scores=previous_scores, audiences=audiences,
                     campaigns=campaigns, campaign_store=campaign_store, ingest_report=ingest_report,
                     horizon_days=horizon_days, base=customer_base)

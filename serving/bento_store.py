@@ -14,7 +14,7 @@ from pathlib import Path
 import bentoml
 
 from features.pipeline import list_snapshots, load_latest_snapshot, serving_snapshot, snapshot_path
-from serving.settings import BENTO_MODEL_NAME, ServingSettings
+from serving.settings import BENTO_MODEL_NAME, ServingSettings, snapshot_store
 from serving.state import ServingSet, prepare
 from training.champions import Champions, load_champions
 from training.packaging import BUNDLE_FILE, load_bundle, save_bundle
@@ -47,18 +47,19 @@ def load_from_bento_store(tag: str = f"{BENTO_MODEL_NAME}:latest") -> ServingSet
     return prepare(load_bundle(root / BUNDLE_FILE), versions, snapshot, as_of, "bentoml")
 
 
-def build_bento(bentofile: Path) -> tuple[bentoml.Tag, bentoml.Tag]:
-    """Import the registry's champions and the snapshot the service would serve, then build the Bento of `bentofile`.
+def build_bento(bentofile: Path, base: str | None = None) -> tuple[bentoml.Tag, bentoml.Tag]:
+    """Import the champions of `base` (see `serving_base`) and the snapshot the service would serve,
+    then build the Bento of `bentofile`.
 
     Returns (model tag, Bento tag). The Bento carries the model, so it serves without MLflow.
     """
     from serving.sources import serving_base
 
-    champions = load_champions(base=serving_base())
-    root = champions.base.snapshot_root()
+    settings = ServingSettings.from_env()
+    champions = load_champions(base=serving_base(base))
+    root = snapshot_store(champions.base, settings)
     if not list_snapshots(root):
         raise FileNotFoundError(f"no feature snapshot under '{root}'; run `insight score` first")
-    settings = ServingSettings.from_env()
     _, as_of = serving_snapshot(root, max_days_past_data=settings.max_days_past_data, as_of=settings.snapshot_as_of)
     model_tag = save_to_bento_store(champions, snapshot_path(root, as_of), as_of)
     bento = bentoml.bentos.build_bentofile(str(bentofile), build_ctx=str(bentofile.resolve().parent))

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from serving.local_service import READY_TIMEOUT_S, ServiceNotReady, launch, port_in_use_message, port_taken, wait_ready
+from serving.settings import ServingSettings
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,13 @@ def start_service(port: int, log: Path, base: str | None = None) -> RunningServi
     /readyz says ready."""
     if port_taken(port):
         raise RuntimeError(port_in_use_message(port))
-    key = (os.environ.get("INSIGHT_API_KEYS") or "").split(",")[0].strip() or secrets.token_urlsafe(16)
-    env = {**os.environ, "INSIGHT_API_KEYS": os.environ.get("INSIGHT_API_KEYS") or key}
-    if base:
-        env["INSIGHT_BASE"] = base
-    service = launch(port, log, env)
+    try:
+        keys = ServingSettings.from_env().api_keys
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
+    key = keys[0] if keys else secrets.token_urlsafe(16)
+    env = dict(os.environ) if keys else {**os.environ, "INSIGHT_API_KEYS": key}
+    service = launch(port, log, env, args=("--base", base) if base else ())
     try:
         wait_ready(service, READY_TIMEOUT_S)
     except ServiceNotReady:

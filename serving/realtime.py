@@ -1,7 +1,8 @@
 """The answers of the scoring API as functions of the serving set and a validated request.
 
-Scores come from `training.predict.score`, histories go through `build_scoring_frame` (the feature
-code of training and batch scoring) and explanations from `training.explain`: the service adds
+Scores come from `training.predict`: histories through `score` (the feature code of training and
+batch scoring, the stored baselines, the models), snapshot customers from the scores computed when
+the set was loaded (`serving.state`); explanations from `training.explain`: the service adds
 lookups and shapes, never a second implementation.
 """
 
@@ -13,8 +14,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from features.pipeline import build_scoring_frame
+from features.events.schema import to_canonical_events
 from serving.schemas import (
+    EVENT_FIELDS,
     CustomerExplanation,
     CustomerHistory,
     CustomerScore,
@@ -26,7 +28,8 @@ from serving.schemas import (
 )
 from serving.state import ServingSet, api_status, as_scores
 from training.explain import explain
-from training.predict import score, with_baselines_of
+from training.predict import score
+
 
 def known_rows(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     """The rows of `table` (indexed by customer_id) for the ids in it, once each, in request order."""
@@ -60,22 +63,30 @@ def history_frame(customers: list[CustomerHistory], keys: list[str] | None = Non
     return pd.DataFrame(rows)
 
 
+def history_events(customers: list[CustomerHistory], keys: list[str] | None = None) -> pd.DataFrame:
+    """The customers' engagement events as a canonical event frame, each under its key in `keys`."""
+    keys = keys or [customer.customer_id for customer in customers]
+    rows = [{"customer_id": key, **event.canonical()}
+            for key, customer in zip(keys, customers, strict=True) for event in customer.events]
+    return to_canonical_events(pd.DataFrame(rows, columns=["customer_id", *EVENT_FIELDS]))
+
+
 def score_histories(serving: ServingSet, customers: list[CustomerHistory], as_of: dt.date | None) -> ScoreResponse:
     """Scores computed from raw transactions as of `as_of` (None: today, UTC), with the models'
     stored baselines; the answer's as_of_source says which.
 
-    Each entry is scored from its own lines (keyed by its position, so an id sent twice is two
-    histories); lines after `as_of` are left out, as in batch scoring, and counted. A customer
+    Each entry is scored from its own lines and events (keyed by its position, so an id sent twice
+    is two histories); the events are used when the models were trained with them. Lines and events
+    after `as_of` are left out, as in batch scoring; the lines are counted. A customer
     without a purchase on or before `as_of` has no order to build features from: status no_orders.
     """
     as_of_source = "request" if as_of is not None else "today_utc"
     as_of = as_of or today_utc()
     models = serving.models
     keys = [str(position) for position in range(len(customers))]
-    features = build_scoring_frame(history_frame(customers, keys), as_of, models.horizon_days,
-                                   channels=models.channels)
-    scored = score(models, with_baselines_of(models, features)) if not features.empty else None
-    scores, statuses = (as_scores(scored), api_status(scored)) if scored is not None else ({}, {})
+    events = history_events(customers, keys) if getattr(models, "uses_events", False) else None
+    scored = score(models, history_frame(customers, keys), as_of, events=events, refit=False)
+    scores, statuses = (as_scores(scored), api_status(scored)) if not scored.empty else ({}, {})
     after = sum(line.timestamp.date() > as_of for customer in customers for line in customer.transactions)
     return answer([customer.customer_id for customer in customers], scores, statuses, serving, as_of, as_of_source,
                   "no_orders", keys=keys, lines_after_as_of=after)

@@ -10,10 +10,22 @@ so a request the document allows is answered and one it forbids is refused.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from features.events.schema import CUSTOM_NAME, DEFAULT_CHANNEL, EVENT_TYPES, REVIEW_SCALE, SURVEY_SCALES
 
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Text = Annotated[str, StringConstraints(max_length=256)]
@@ -120,14 +132,126 @@ class Transaction(BaseModel):
         return self
 
 
+SCORED_EVENT_TYPES = ("survey_response", "review")
+ACTIVITY_TYPE_PATTERN = ("^(" + "|".join(t for t in EVENT_TYPES if t not in SCORED_EVENT_TYPES) + "|"
+                         + CUSTOM_NAME.pattern.removeprefix("^").removesuffix("$") + ")$")
+Property = Annotated[str, StringConstraints(max_length=256)] | bool | int | float | None
+
+
+class _Event(BaseModel):
+    """The fields every engagement event has (see docs/events.md for the vocabulary)."""
+
+    model_config = _REQUEST
+
+    timestamp: dt.datetime = Field(
+        description=f"When it happened; RFC 3339 with an offset, a year in {FIRST_YEAR}..{LAST_YEAR}. Events after "
+        "as_of are left out of the features.", json_schema_extra={"pattern": DATE_TIME_PATTERN})
+    channel: Text | None = Field(None, description="web, app, email, sms, push, store, ...; default: the event "
+                                 "type's usual channel (email for email_open, web for session, ...).")
+    campaign_id: Text | None = None
+    product_id: Text | None = None
+    properties: dict[Annotated[str, StringConstraints(max_length=64)], Property] | None = Field(
+        None, max_length=32, description="Anything else the source records (ticket_id pairs a ticket with its "
+        "resolution).")
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        return rfc3339(value)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        return within_years(value).astimezone(dt.UTC)
+
+    def canonical(self) -> dict[str, Any]:
+        """The event as a row of the canonical event table (without its customer)."""
+        event_type = self.event_type  # type: ignore[attr-defined]
+        properties = {**(self.properties or {}), **self._implied_properties()}
+        return {"timestamp": self.timestamp, "event_type": event_type,
+                "channel": (self.channel or DEFAULT_CHANNEL.get(event_type, "other")).lower(),
+                "campaign_id": self.campaign_id, "product_id": self.product_id,
+                "value": getattr(self, "value", None),
+                "properties": json.dumps(properties, sort_keys=True) if properties else None}
+
+    def _implied_properties(self) -> dict[str, Any]:
+        return {}
+
+
+EVENT_FIELDS = ("timestamp", "event_type", "channel", "campaign_id", "product_id", "value", "properties")
+"""The canonical event columns `_Event.canonical` fills."""
+
+
+class ActivityEvent(_Event):
+    """A visit, view, cart, email, SMS, push, ticket or custom event."""
+
+    event_type: Annotated[str, StringConstraints(pattern=ACTIVITY_TYPE_PATTERN)] = Field(
+        description="session, page_view, product_view, add_to_cart, email_sent, email_open, email_click, "
+        "email_bounce, unsubscribe, sms_sent, sms_click, push_open, ticket_opened, ticket_resolved, or custom:NAME.")
+    value: float | None = Field(None, ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False)
+
+
+class NpsAnswer(_Event):
+    """A Net Promoter Score survey answer, 0-10."""
+
+    event_type: Literal["survey_response"]
+    survey: Literal["nps"] = "nps"
+    value: float = Field(ge=SURVEY_SCALES["nps"][0], le=SURVEY_SCALES["nps"][1], allow_inf_nan=False)
+
+    def _implied_properties(self) -> dict[str, Any]:
+        return {"survey": self.survey}
+
+
+class CsatAnswer(_Event):
+    """A customer-satisfaction survey answer, 1-5."""
+
+    event_type: Literal["survey_response"]
+    survey: Literal["csat"]
+    value: float = Field(ge=SURVEY_SCALES["csat"][0], le=SURVEY_SCALES["csat"][1], allow_inf_nan=False)
+
+    def _implied_properties(self) -> dict[str, Any]:
+        return {"survey": self.survey}
+
+
+class Review(_Event):
+    """A product review with its rating, 1-5."""
+
+    event_type: Literal["review"]
+    value: float = Field(ge=REVIEW_SCALE[0], le=REVIEW_SCALE[1], allow_inf_nan=False)
+
+
+def _event_kind(value: Any) -> str:
+    """Which variant an event is, from its event_type (and a survey answer's survey)."""
+    kind = value.get("event_type") if isinstance(value, dict) else getattr(value, "event_type", None)
+    if kind == "review":
+        return "review"
+    if kind == "survey_response":
+        survey = value.get("survey") if isinstance(value, dict) else getattr(value, "survey", None)
+        return "csat" if survey == "csat" else "nps"
+    return "activity"
+
+
+Event = Annotated[
+    Annotated[ActivityEvent, Tag("activity")] | Annotated[NpsAnswer, Tag("nps")]
+    | Annotated[CsatAnswer, Tag("csat")] | Annotated[Review, Tag("review")],
+    Discriminator(_event_kind),
+]
+"""One engagement event; the variants do not overlap, so each event matches exactly one and an
+error names the fields of that one (events.3.csat.value)."""
+
+
 class CustomerHistory(BaseModel):
-    """A customer given by its raw transactions instead of an id in the snapshot; scored from these
-    transactions alone (an id sent twice is two histories, answered one by one)."""
+    """A customer given by its raw transactions (and engagement events) instead of an id in the
+    snapshot; scored from these alone (an id sent twice is two histories, answered one by one)."""
 
     model_config = _REQUEST
 
     customer_id: CustomerId
     transactions: list[Transaction] = Field(min_length=1)
+    events: list[Event] = Field(
+        default_factory=list, description="Engagement events (visits, emails, tickets, surveys, reviews); used "
+        "when the models were trained with events, ignored otherwise. A customer without events gets the "
+        "features of one with no engagement on record.")
 
 
 class HistoryRequest(BaseModel):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from features.pipeline import load_snapshot
 from serving.audiences import customer_table, require_scores
+from serving.settings import snapshot_store
 from serving.staging import output_format
 from training.bases import Base, base_of_scores
 
@@ -84,5 +85,5 @@ def scored_base(scores: str | os.PathLike[str], features: str | os.PathLike[str]
     if features is not None:
         extra = pd.read_parquet(features)
     else:
-        extra = load_snapshot((base or base_of_scores(table)).snapshot_root(), cutoff(table, scores).date())
+        extra = load_snapshot(snapshot_store(base or base_of_scores(table)), cutoff(table, scores).date())
     return customer_table(table, extra)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,8 @@ from typing import Annotated
 import typer
 
 from features.cli_options import fail
-from serving.settings import ServingSettings, service_workers
+from serving.settings import ServiceArguments
+from training.bases import Base
 
 SERVICE = "serving.service:CustomerInsight"
 BENTOFILE = Path(__file__).resolve().parents[1] / "bentofile.yaml"
@@ -40,29 +40,29 @@ def serve(
 
     if port_taken(port, host):
         fail(port_in_use_message(port))
+    if build and no_auth:
+        fail("--no-auth cannot be combined with --build: a Bento is a deployable artefact and serves with "
+             "API keys (INSIGHT_API_KEYS or INSIGHT_API_KEYS_FILE)")
     import bentoml
 
-    if no_auth:
-        os.environ["INSIGHT_ALLOW_NO_AUTH"] = "1"
     try:
-        if base is not None:
-            from training.bases import Base
-
-            os.environ["INSIGHT_BASE"] = Base(base).name
-        ServingSettings.from_env().require_auth_decision()
-        service_workers()
+        arguments = ServiceArguments(base=Base(base).name if base is not None else None,
+                                     allow_no_auth=no_auth or None)
+        settings = arguments.settings()
+        settings.require_auth_decision()
     except ValueError as exc:
         fail(str(exc))
-    target = SERVICE
     if build:
         from serving.bento_store import build_bento
 
         try:
-            model_tag, bento_tag = build_bento(BENTOFILE)
+            model_tag, bento_tag = build_bento(BENTOFILE, base=arguments.base)
         except (LookupError, FileNotFoundError, ValueError) as exc:
             fail(str(exc))
         typer.echo(f"imported {model_tag}; built Bento {bento_tag} (`bentoml containerize {bento_tag}` for an image)")
-        os.environ["INSIGHT_MODEL_SOURCE"] = "bentoml"
-        target = str(bento_tag)
-    os.environ.setdefault("INSIGHT_RUN_DIR", tempfile.mkdtemp(prefix="customer-insight-run-"))
-    bentoml.serve(target, host=host, port=port, working_dir=str(Path.cwd()), blocking=True)
+        # A Bento's own arguments (bentofile.yaml: model_source bentoml) replace any given at serve time.
+        bentoml.serve(str(bento_tag), host=host, port=port, working_dir=str(Path.cwd()), blocking=True)
+        return
+    run_dir = settings.run_dir or Path(tempfile.mkdtemp(prefix="customer-insight-run-"))
+    bentoml.serve(SERVICE, host=host, port=port, working_dir=str(Path.cwd()), blocking=True,
+                  args=arguments.model_copy(update={"run_dir": run_dir}).as_arguments())

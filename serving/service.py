@@ -1,7 +1,9 @@
 """The real-time scoring service: champion models and the latest feature snapshot behind a typed API.
 
-Run it with `insight serve` (or `bentoml serve serving.service:CustomerInsight`). The set of models
-is loaded once at start-up (see `serving.sources` for where from) and replaced by POST /reload.
+Run it with `insight serve` (or `bentoml serve serving.service:CustomerInsight`). Its settings are
+read once per process: the environment's, with what `insight serve` decided on top as BentoML
+arguments (`serving.settings.ServiceArguments`). The set of models is loaded once at start-up (see
+`serving.sources` for where from) and replaced by POST /reload.
 Every path but the probes, /metrics and the OpenAPI document needs `Authorization: Bearer <key>`
 (see `serving.security`). POST endpoints are BentoML APIs; GET /models is a mounted FastAPI route,
 since BentoML APIs are POST-only.
@@ -32,10 +34,13 @@ from serving.schemas import (
     ScoreResponse,
 )
 from serving.security import ApiKeyGuard
-from serving.settings import ServingSettings, service_workers, tracing_config
+from serving.settings import ServiceArguments
 from serving.sources import loader_for
 from serving.state import ServingSet, ServingState
-from serving.worker_sync import WorkerSync
+from serving.worker_sync import WorkerSync, run_dir
+
+arguments = bentoml.use_arguments(ServiceArguments)
+settings = arguments.settings()
 
 
 def log_to_stderr(name: str = "serving") -> None:
@@ -59,18 +64,18 @@ def refusal(status: int, message: str) -> JSONResponse:
 
 
 @bentoml.asgi_app(info_app, path="/")
-@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=service_workers(), threads=2,
-                 tracing=tracing_config())
+@bentoml.service(name="customer-insight", traffic={"timeout": 60}, workers=settings.workers, threads=2,
+                 tracing=settings.tracing())
 class CustomerInsight:
     """Customer insight in real time: segment, churn, next purchase and lifetime value per customer."""
 
     def __init__(self) -> None:
         log_to_stderr()
         log_refusals_at_info()
-        self.settings = ServingSettings.from_env()
+        self.settings = settings
         self.settings.require_auth_decision()
-        self.state = ServingState(loader_for(self.settings))
-        self.workers = WorkerSync(self.state.reload)
+        self.state = ServingState(loader_for(self.settings, base=arguments.base))
+        self.workers = WorkerSync(self.state.reload, run_dir(self.settings.run_dir))
         self.workers.start()
 
     def __is_ready__(self) -> bool:
@@ -112,9 +117,10 @@ class CustomerInsight:
             return refused
         limit = self.settings.max_transactions
         for i, customer in enumerate(customers):
-            if len(customer.transactions) > limit:
-                return refusal(413, f"customers[{i}] has {len(customer.transactions):,} transactions; the limit "
-                                    f"is {limit:,} per customer (INSIGHT_MAX_TRANSACTIONS)")
+            for what, items in (("transactions", customer.transactions), ("events", customer.events)):
+                if len(items) > limit:
+                    return refusal(413, f"customers[{i}] has {len(items):,} {what}; the limit is {limit:,} "
+                                        f"per customer (INSIGHT_MAX_TRANSACTIONS)")
         try:
             return score_histories(serving, customers, as_of)
         except (ValueError, KeyError) as exc:
@@ -157,7 +163,8 @@ class CustomerInsight:
         )
 
 
-CustomerInsight.add_asgi_middleware(ApiKeyGuard,
+CustomerInsight.add_asgi_middleware(ApiKeyGuard, settings=settings,
                                     json_routes=frozenset(api.route for api in CustomerInsight.apis.values()))
 CustomerInsight.add_asgi_middleware(ReadinessProbe)
-CustomerInsight.add_asgi_middleware(OpenApiDocument, spec=lambda: CustomerInsight.openapi_spec.asdict())
+CustomerInsight.add_asgi_middleware(OpenApiDocument, spec=lambda: CustomerInsight.openapi_spec.asdict(),
+                                    settings=settings)

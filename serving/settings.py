@@ -1,18 +1,9 @@
-"""The scoring service's configuration: one typed object read from the environment at start-up.
+"""What the serving layer reads from the environment, and `variables()`, every layer's variables in one
+list (the README's table of environment variables is generated from `variables_table`).
 
-| variable | meaning | default |
-| --- | --- | --- |
-| INSIGHT_API_KEYS | comma-separated API keys | none |
-| INSIGHT_API_KEYS_FILE | file with one API key per line (`#` comments allowed) | none |
-| INSIGHT_ALLOW_NO_AUTH | `1` to serve without keys (local development only) | off |
-| INSIGHT_MODEL_SOURCE | `mlflow` (registry + snapshot store) or `bentoml` (the model store) | mlflow |
-| INSIGHT_MAX_CUSTOMERS | customers per request | 1000 |
-| INSIGHT_MAX_TRANSACTIONS | transactions per customer in /score_history | 10000 |
-| INSIGHT_MAX_BODY_BYTES | request body size | 16 MiB |
-| INSIGHT_WORKERS | worker processes, each holding the models and scores (POST /reload reaches all) | 2 |
-| INSIGHT_TRACE_SCORING | `1` to create OpenTelemetry spans for the scoring routes too | off |
-| INSIGHT_SNAPSHOT_AS_OF | the snapshot cutoff to serve (YYYY-MM-DD) | the newest within the data |
-| INSIGHT_MAX_DAYS_PAST_DATA | days a served snapshot's cutoff may lie after its newest purchase | 90 |
+The scoring service's workers get `ServingSettings` from their environment (the operator's), with
+what `insight serve` decided on top as BentoML arguments (`ServiceArguments`, read with
+`bentoml.use_arguments` in `serving.service`): the CLI never writes os.environ.
 
 The scoring routes are left out of tracing by default: BentoML builds several spans per request
 even when no exporter is configured, which took about half the service's CPU per /score call
@@ -22,56 +13,77 @@ even when no exporter is configured, which took about half the service's CPU per
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from features.pipeline.data_end import DEFAULT_MAX_DAYS_PAST_DATA
+from features.settings import EnvSettings, FeatureSettings, Variable, variable
+from training.bases import Base
+from training.settings import TrainingSettings
 
 BENTO_MODEL_NAME = "customer-insight-champions"
 SCORING_ROUTES: tuple[str, ...] = ("/score", "/score_history", "/explain")
-_VARIABLES = {
-    "model_source": "INSIGHT_MODEL_SOURCE",
-    "max_customers": "INSIGHT_MAX_CUSTOMERS",
-    "max_transactions": "INSIGHT_MAX_TRANSACTIONS",
-    "max_body_bytes": "INSIGHT_MAX_BODY_BYTES",
-    "snapshot_as_of": "INSIGHT_SNAPSHOT_AS_OF",
-    "max_days_past_data": "INSIGHT_MAX_DAYS_PAST_DATA",
-}
+ModelSource = Literal["mlflow", "bentoml"]
 
 
-class ServingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ServingSettings(EnvSettings):
+    """The scoring service, batch scoring's snapshot store and the campaign store."""
 
-    api_keys: tuple[str, ...] = ()
-    allow_no_auth: bool = False
-    model_source: Literal["mlflow", "bentoml"] = "mlflow"
-    max_customers: int = Field(1000, ge=1)
-    max_transactions: int = Field(10_000, ge=1)
-    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
-    snapshot_as_of: dt.date | None = None
-    max_days_past_data: int = Field(DEFAULT_MAX_DAYS_PAST_DATA, ge=0)
+    api_keys: tuple[str, ...] = variable("INSIGHT_API_KEYS", (), "comma-separated API keys of the scoring service")
+    api_keys_file: Path | None = variable(
+        "INSIGHT_API_KEYS_FILE", None, "file with one API key per line (`#` comments allowed), added to the keys")
+    allow_no_auth: bool = variable(
+        "INSIGHT_ALLOW_NO_AUTH", False, "`1` to serve without keys (local development only; `insight serve --no-auth`)")
+    model_source: ModelSource = variable(
+        "INSIGHT_MODEL_SOURCE", "mlflow", "where the service loads its models: `mlflow` (registry and snapshot "
+        "store) or `bentoml` (the BentoML model store; a Bento built by `insight serve --build` says so itself)")
+    max_customers: int = variable("INSIGHT_MAX_CUSTOMERS", 1000, "customers per API request", ge=1)
+    max_transactions: int = variable(
+        "INSIGHT_MAX_TRANSACTIONS", 10_000, "transactions per customer in /score_history", ge=1)
+    max_body_bytes: int = variable(
+        "INSIGHT_MAX_BODY_BYTES", 16 * 1024 * 1024, "request body size in bytes", shown_default="`16777216` (16 MiB)",
+        ge=1024)
+    snapshot_as_of: dt.date | None = variable(
+        "INSIGHT_SNAPSHOT_AS_OF", None, "the snapshot cutoff the service serves (YYYY-MM-DD)",
+        shown_default="the newest within its data")
+    max_days_past_data: int = variable(
+        "INSIGHT_MAX_DAYS_PAST_DATA", DEFAULT_MAX_DAYS_PAST_DATA,
+        "days a served snapshot's cutoff may lie after its newest purchase", ge=0)
+    workers: int = variable(
+        "INSIGHT_WORKERS", 2, "worker processes of the service, each holding the models and scores "
+        "(POST /reload reaches all)", ge=1)
+    trace_scoring: bool = variable(
+        "INSIGHT_TRACE_SCORING", False, "`1` to create OpenTelemetry spans for the scoring routes too")
+    snapshots: Path = variable(
+        "INSIGHT_SNAPSHOTS", Path("runs/snapshots"), "feature snapshot store: `insight score` saves the snapshots "
+        "the service reads (a named base's under `bases/NAME/`)")
+    campaigns: Path = variable(
+        "INSIGHT_CAMPAIGNS", Path("runs/campaigns.db"), "campaign store (SQLite) when `--store` is not given")
+    run_dir: Path | None = variable(
+        "INSIGHT_RUN_DIR", None, "directory the service's workers share to reload together",
+        shown_default="a new temporary directory per `insight serve`")
 
+    @field_validator("api_keys", mode="before")
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ServingSettings:
-        """Settings from `env` (default os.environ); a ValueError names the variable that is wrong."""
-        env = os.environ if env is None else env
-        values: dict[str, object] = {
-            "api_keys": read_api_keys(env),
-            "allow_no_auth": switched_on(env, "INSIGHT_ALLOW_NO_AUTH"),
-        }
-        for field, variable in _VARIABLES.items():
-            if env.get(variable):
-                values[field] = env[variable]
+    def _split_keys(cls, value: Any) -> Any:
+        return split_keys(value) if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_from_file(cls, data: Any) -> Any:
+        """The keys of INSIGHT_API_KEYS_FILE join those of INSIGHT_API_KEYS."""
+        if not isinstance(data, dict) or not data.get("api_keys_file"):
+            return data
+        path = Path(data["api_keys_file"])
         try:
-            return cls(**values)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            variable = _VARIABLES.get(str(error["loc"][0]), str(error["loc"][0]))
-            raise ValueError(f"{variable}: {error['msg']}") from None
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"INSIGHT_API_KEYS_FILE: cannot read '{path}' ({exc.strerror})") from None
+        keys = data.get("api_keys", ())
+        from_file = tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+        return {**data, "api_keys": (*(split_keys(keys) if isinstance(keys, str) else keys), *from_file)}
 
     def require_auth_decision(self) -> None:
         """Refuse to serve unprotected by accident: no key and no explicit opt-out is an error."""
@@ -81,40 +93,53 @@ class ServingSettings(BaseModel):
                 "or start with `insight serve --no-auth` (INSIGHT_ALLOW_NO_AUTH=1) for local development"
             )
 
-
-def switched_on(env: Mapping[str, str], variable: str) -> bool:
-    """Whether an on/off variable is set to 1, true or yes."""
-    return env.get(variable, "") in ("1", "true", "yes")
-
-
-def read_api_keys(env: Mapping[str, str]) -> tuple[str, ...]:
-    """Keys from INSIGHT_API_KEYS and the file named by INSIGHT_API_KEYS_FILE, blanks dropped."""
-    keys = [key.strip() for key in env.get("INSIGHT_API_KEYS", "").split(",")]
-    if path := env.get("INSIGHT_API_KEYS_FILE"):
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ValueError(f"INSIGHT_API_KEYS_FILE: cannot read '{path}' ({exc.strerror})") from None
-        keys += [line.strip() for line in lines if not line.lstrip().startswith("#")]
-    return tuple(key for key in keys if key)
+    def tracing(self) -> dict[str, object]:
+        """BentoML's `tracing` service option: the scoring routes excluded unless INSIGHT_TRACE_SCORING=1."""
+        return {} if self.trace_scoring else {"excluded_urls": list(SCORING_ROUTES)}
 
 
-def tracing_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
-    """BentoML's `tracing` service option: the scoring routes excluded unless INSIGHT_TRACE_SCORING=1.
-
-    Read when the service class is defined, before `ServingSettings.from_env` runs in the worker.
-    """
-    env = os.environ if env is None else env
-    if switched_on(env, "INSIGHT_TRACE_SCORING"):
-        return {}
-    return {"excluded_urls": list(SCORING_ROUTES)}
+def snapshot_store(base: Base, settings: ServingSettings | None = None) -> Path:
+    """Where `base`'s feature snapshots live in the snapshot store (INSIGHT_SNAPSHOTS)."""
+    return base.snapshots((settings or ServingSettings.from_env()).snapshots)
 
 
-def service_workers(env: Mapping[str, str] | None = None) -> int:
-    """BentoML's `workers` service option from INSIGHT_WORKERS (default 2: /score is bound by one
-    core's Python per worker; bench/README.md, Serving)."""
-    env = os.environ if env is None else env
-    value = env.get("INSIGHT_WORKERS", "2")
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"INSIGHT_WORKERS: must be a whole number of worker processes >= 1; got {value!r}")
-    return int(value)
+def split_keys(text: str) -> tuple[str, ...]:
+    """'a, ,b ' -> ('a', 'b')."""
+    return tuple(key.strip() for key in text.split(",") if key.strip())
+
+
+class ServiceArguments(BaseModel):
+    """What `insight serve` decides for the service's workers, passed to them as BentoML arguments
+    (`bentoml.serve(..., args=...)`, `bentoml serve ... --arg NAME=VALUE`); None leaves it to the
+    environment. A built Bento carries its own (`model_source: bentoml`, bentofile.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: str | None = None
+    allow_no_auth: bool | None = None
+    model_source: ModelSource | None = None
+    run_dir: Path | None = None
+
+    def settings(self, env=None) -> ServingSettings:
+        """The workers' settings: the environment's, with these arguments on top."""
+        return ServingSettings.from_env(env, allow_no_auth=self.allow_no_auth, model_source=self.model_source,
+                                        run_dir=self.run_dir)
+
+    def as_arguments(self) -> dict[str, str]:
+        """The arguments as BentoML passes them to the workers (JSON), unset ones left out."""
+        return {name: str(value) for name, value in self.model_dump(exclude_none=True).items()}
+
+
+LAYERS: tuple[type[EnvSettings], ...] = (FeatureSettings, TrainingSettings, ServingSettings)
+
+
+def variables() -> list[Variable]:
+    """Every environment variable the project reads, layer by layer."""
+    return [v for layer in LAYERS for v in layer.variables()]
+
+
+def variables_table() -> str:
+    """The README's table of environment variables (markdown)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{v.name}` | {v.default} | {v.meaning} |" for v in variables()]
+    return "\n".join(rows)

@@ -1,7 +1,7 @@
 """Scoring on Spark: the champion models applied to a Spark DataFrame with `mapInPandas`.
 
 The models travel to the executors inside the function's closure; each executor calls the same
-`training.predict.score` as the DuckDB path, so both engines give the same numbers.
+`training.predict.score_frame` as the DuckDB path, so both engines give the same numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 from features.engine import spark_session
 from training.job import CustomerModels
-from training.predict import score, scorable
+from training.predict import score_frame, scorable
 
 DATE_COLUMN = "expected_next_purchase_date"
 
@@ -21,15 +21,15 @@ DATE_COLUMN = "expected_next_purchase_date"
 def score_on_spark(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     """Score `frame` (a scoring frame) on the Spark session; rows come back sorted by customer_id."""
     if frame.empty:
-        return score(models, frame)
+        return score_frame(models, frame)
     spark = spark_session()
     rows = scorable(frame)
-    sample = score(models, frame[rows].head(1) if rows.any() else frame.head(1))
+    sample = score_frame(models, frame[rows].head(1) if rows.any() else frame.head(1))
     schema = spark.createDataFrame(_portable(sample)).schema
 
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            yield _portable(score(models, batch))
+            yield _portable(score_frame(models, batch))
 
     partitions = max(1, spark.sparkContext.defaultParallelism)
     scored = spark.createDataFrame(frame).repartition(partitions).mapInPandas(score_batches, schema).toPandas()
@@ -44,7 +44,7 @@ def _portable(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _restored(scored: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
-    """Spark's rows in the pandas types `score` gives (dates, nullable flags, string ids), so both
+    """Spark's rows in the pandas types `score_frame` gives (dates, nullable flags, string ids), so both
     engines write the same file."""
     dates = pd.Series([dt.date.fromisoformat(d) if d else None for d in scored[DATE_COLUMN]],
                       index=scored.index, dtype=object)

@@ -1,6 +1,7 @@
 """What the service is serving: one set of champion models with its feature snapshot, swapped whole.
 
-Every snapshot customer is scored when the set is prepared (the same `score` as batch scoring), so
+Every snapshot customer is scored when the set is prepared (`training.predict.score_frame`, the
+models' step of batch scoring on the snapshot batch scoring saved), so
 a lookup by id costs a dictionary access rather than a model call. A reload prepares the new set
 completely before it replaces the old one: requests in flight keep the set they started with, and
 a set that fails to load or to score leaves the previous one serving, with the reason kept for
@@ -19,7 +20,7 @@ import pandas as pd
 
 from serving.schemas import Scores
 from training.job import CustomerModels
-from training.predict import score
+from training.predict import score_frame
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class ServingSet:
     snapshot: pd.DataFrame
     """The scoring frame of `as_of` (features, calendar and baseline columns), indexed by customer_id."""
     scores: Mapping[str, Scores]
-    """`score(models, snapshot)` by customer id, ready to answer."""
+    """`score_frame(models, snapshot)` by customer id, ready to answer."""
     as_of: dt.date
     source: str
     loaded_at: dt.datetime
@@ -66,7 +67,7 @@ def prepare(models: CustomerModels, versions: dict[str, str], snapshot: pd.DataF
     if snapshot.empty:
         raise ValueError(f"the feature snapshot of {as_of} has no customers")
     try:
-        scored = score(models, snapshot.reset_index())
+        scored = score_frame(models, snapshot.reset_index())
         scores, statuses = as_scores(scored), api_status(scored)
     except (KeyError, ValueError) as exc:
         raise ValueError(

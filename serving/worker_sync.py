@@ -8,8 +8,9 @@ has caught up; the others notice the new generation from a watcher thread and re
 keep serving their current set. A failed load counts as caught up: that worker keeps its previous
 set and reports the error, like the answering one.
 
-The directory comes from INSIGHT_RUN_DIR (`insight serve` sets a fresh one); without it, a folder
-in the temp directory named after the parent process, which BentoML's workers share.
+The directory is the service's `run_dir` setting (`insight serve` passes a fresh one to its workers,
+or INSIGHT_RUN_DIR); without it, a folder in the temp directory named after the parent process,
+which BentoML's workers share.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,10 +34,10 @@ WAIT_FOR_WORKERS_S = 50.0
 """How long POST /reload waits for the other workers: inside the service's 60-second request timeout."""
 
 
-def run_dir(env: Mapping[str, str] | None = None) -> Path:
-    """The directory the workers of one running service share."""
-    env = os.environ if env is None else env
-    path = Path(env.get("INSIGHT_RUN_DIR") or Path(tempfile.gettempdir()) / f"customer-insight-{os.getppid()}")
+def run_dir(configured: Path | None = None) -> Path:
+    """The directory the workers of one running service share: `configured`, else one named after
+    their parent process."""
+    path = Path(configured or Path(tempfile.gettempdir()) / f"customer-insight-{os.getppid()}")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

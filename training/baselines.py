@@ -82,7 +82,7 @@ class Baselines:
         if repeat.sum() < MIN_REPEAT_CUSTOMERS:
             raise ValueError(
                 f"Gamma-Gamma needs at least {MIN_REPEAT_CUSTOMERS} repeat customers with positive spend; "
-                f"only {int(repeat.sum())} found. Use a later --as-of or a longer history."
+                f"only {int(repeat.sum())} found: fit on a later cutoff or a longer history."
             )
         self.gg_ = GammaGammaModel(self.penalizer_coef).fit(x[repeat], monetary[repeat], start=begin.get("gamma_gamma"))
         return self

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.config import snapshot_root
+from training.settings import TrainingSettings
 from training.tasks import MODEL_NAMES
 
 DEFAULT_BASE = "default"
@@ -56,9 +56,8 @@ class Base:
     def experiment(self, name: str = TRAINING_EXPERIMENT) -> str:
         return self._qualified(name)
 
-    def snapshot_root(self) -> Path:
-        """This base's feature snapshots: a folder of its own under the snapshot store."""
-        root = snapshot_root()
+    def snapshots(self, root: Path) -> Path:
+        """This base's feature snapshots: a folder of its own under the snapshot store `root`."""
         return root if self.name == DEFAULT_BASE else root / "bases" / self.name
 
 
@@ -75,7 +74,7 @@ def base_from_path(path: str | os.PathLike[str]) -> str:
 
 def resolve_base(name: str | None = None, data: str | os.PathLike[str] | None = None) -> Base:
     """The base to use: `name` if given, else INSIGHT_BASE, else one named after `data`, else `default`."""
-    chosen = name or os.environ.get("INSIGHT_BASE") or (base_from_path(data) if data is not None else None)
+    chosen = name or TrainingSettings.from_env().base or (base_from_path(data) if data is not None else None)
     return Base(chosen or DEFAULT_BASE)
 
 

@@ -23,6 +23,7 @@ import mlflow
 from mlflow import MlflowClient
 
 from training.bases import DEFAULT_BASE, Base, resolve_base
+from training.settings import TrainingSettings
 from training.tasks import MODEL_NAMES
 from training.job import CustomerModels
 from training.packaging import BUNDLE_FILE, load_bundle
@@ -159,7 +160,7 @@ def base_with_champions(name: str | None, data: str | os.PathLike[str] | None) -
     from training.config import tracking_uri
 
     base = resolve_base(name, data)
-    if name or os.environ.get("INSIGHT_BASE") or base.name == DEFAULT_BASE:
+    if name or TrainingSettings.from_env().base or base.name == DEFAULT_BASE:
         return base
     client = MlflowClient(tracking_uri())
     if current_set(client, base) is None and current_set(client, Base()) is not None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from features.engine import Engine
+from training.settings import TrainingSettings
 
 DEFAULT_TRACKING_DIR = Path("mlruns")
 
@@ -50,7 +50,7 @@ def tracking_uri() -> str:
     empty, not SQLite or damaged is refused here (DamagedStore), before anything opens it."""
     from training.store_health import check_tracking_store
 
-    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    uri = TrainingSettings.from_env().tracking_uri
     if not uri:
         DEFAULT_TRACKING_DIR.mkdir(parents=True, exist_ok=True)
         uri = f"sqlite:///{(DEFAULT_TRACKING_DIR / 'mlflow.db').resolve()}"
@@ -62,8 +62,3 @@ def artifact_root() -> str:
     """Where a new local experiment keeps its artifacts."""
     return (DEFAULT_TRACKING_DIR / "artifacts").resolve().as_uri()
 
-
-def snapshot_root() -> Path:
-    """Where batch scoring saves, and the scoring service reads, feature snapshots:
-    INSIGHT_SNAPSHOTS if set, else ./runs/snapshots."""
-    return Path(os.environ.get("INSIGHT_SNAPSHOTS", "runs/snapshots"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
@@ -161,7 +160,3 @@ def _seasonal_note(frame: pd.DataFrame, final: dt.date, config: TrainConfig) -> 
     seasonal = sorted({pd.Timestamp(c).date() for c in frame["as_of"].unique()} - recent)
     return f", with the same window a year earlier (cutoff {', '.join(map(str, seasonal))})" if seasonal else ""
 
-
-def groups(frame: pd.DataFrame) -> np.ndarray:
-    """Customer ids, to keep one customer's snapshots together when splitting."""
-    return frame["customer_id"].to_numpy()

@@ -21,7 +21,7 @@ from training.baselines import Baselines
 from training.config import TrainConfig
 from training.drift import FeatureReference
 from training.evaluation import best_candidate, candidate_predictions, evaluation_table
-from training.examples import Examples, build_examples, groups
+from training.examples import Examples, build_examples
 from training.models.churn import BLEND_METHODS, METHODS as CHURN_METHODS, ChurnModel
 from training.models.clv import ClvModel
 from training.models.next_purchase import COUNT_METHODS, NextPurchaseModel
@@ -78,14 +78,12 @@ def fit_candidates(train: pd.DataFrame, config: TrainConfig, params: dict[str, d
                    progress: Progress = _quiet):
     """LightGBM candidates for the three supervised tasks, fitted on `train`."""
     progress(f"validation fit: churn on {len(train):,} examples")
-    churn = ChurnModel(params=params.get(CHURN.name), random_state=config.seed).fit(
-        train, train[CHURN.label], groups(train)
-    )
+    churn = ChurnModel(params=params.get(CHURN.name), random_state=config.seed).fit(train, train)
     next_purchase = NextPurchaseModel(
         config.horizon_days, probability_days=config.probability_days, params=params.get(NEXT_PURCHASE.name),
         random_state=config.seed,
     ).fit(train, train)
-    clv = ClvModel(params=params.get(CLV.name), random_state=config.seed).fit(train, train[CLV.label])
+    clv = ClvModel(params=params.get(CLV.name), random_state=config.seed).fit(train, train)
     return churn, next_purchase, clv
 
 
@@ -130,8 +128,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     full = examples.full
     progress(f"final fit: churn ({choices[CHURN.name]}) on {len(full):,} examples")
     churn = ChurnModel(method=choices[CHURN.name], params=params.get(CHURN.name), random_state=config.seed).fit(
-        full, full[CHURN.label], groups(full)
-    )
+        full, full)
     progress(f"final fit: next purchase ({choices[NEXT_PURCHASE.name]})")
     next_purchase = NextPurchaseModel(
         config.horizon_days, probability_days=config.probability_days, count_method=choices[NEXT_PURCHASE.name],
@@ -139,7 +136,7 @@ def train(transactions: Transactions, config: TrainConfig, *, previous: Customer
     ).fit(full, full)
     progress(f"final fit: clv ({choices[CLV.name]})")
     clv = ClvModel(method="gbm" if choices[CLV.name] == "gbm" else "baseline", params=params.get(CLV.name),
-                   random_state=config.seed).fit(full, full[CLV.label])
+                   random_state=config.seed).fit(full, full)
     progress(f"segmenting {len(examples.scoring):,} customers")
     segments = SegmentationModel(random_state=config.seed).fit(
         examples.scoring, previous=previous.segments if previous else None

@@ -22,7 +22,7 @@ from features.engine import parquet_source
 from features.pipeline import build_labels, purchasers_of
 from training import metrics
 from training.champions import Champions
-from training.predict import score, scoring_frame
+from training.predict import score
 from training.tasks import CHURN, CLV, NEXT_PURCHASE
 
 TOP_SHARES = (0.1, 0.2, 0.3)
@@ -68,11 +68,10 @@ def realised_frame(transactions: str | Path, champions: Champions, as_of: dt.dat
         ends = "has no rows" if pd.isna(last) else f"ends {last.date()}"
         raise ValueError(f"{path}: the {models.horizon_days}-day horizon after {as_of} runs to {window_end} but the "
                          f"data {ends}; monitor once the horizon has passed")
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine))
-    if frame.empty:
+    scores = purchasers_of(score(models, path, as_of, engine=engine))
+    if scores.empty:
         raise ValueError(f"{path}: no customer with a purchase on or before {as_of}")
-    scores = score(models, frame)[["customer_id", "segment_name", "churn_probability", "expected_orders",
-                                   "predicted_clv"]]
+    scores = scores[["customer_id", "segment_name", "churn_probability", "expected_orders", "predicted_clv"]]
     labels = build_labels(path, as_of, models.horizon_days, engine=engine)
     labels = labels[["customer_id", CHURN.label, NEXT_PURCHASE.label, CLV.label]]
     frame = scores.merge(labels.assign(customer_id=labels["customer_id"].astype("string")), on="customer_id",

@@ -1,7 +1,9 @@
 """Trained models as MLflow pyfunc models: one registered model per task, each self-contained.
 
 Each logged model carries the whole `CustomerModels` bundle of its run (so it can rebuild the
-baseline columns with the parameters it was trained with) and answers for its own task.
+baseline columns with the parameters it was trained with) and answers for its own task: a scoring
+frame's features in, through the later steps of `training.predict.score` (stored baselines, the
+four models, output rows), that task's output columns (`training.tasks`) out.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from training.job import CustomerModels
-from training.predict import score, with_baselines_of
+from training.predict import score_frame, with_baselines_of
 from training.tasks import task as task_record
 
 BUNDLE_FILE = "customer_models.pkl"
@@ -41,6 +43,5 @@ class TaskModel(mlflow.pyfunc.PythonModel):
         self.models = load_bundle(context.artifacts["bundle"])
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        frame = with_baselines_of(self.models, model_input)
-        scored = score(self.models, frame)
+        scored = score_frame(self.models, with_baselines_of(self.models, model_input))
         return scored[["customer_id", *task_record(self.task).outputs]]

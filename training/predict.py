@@ -1,13 +1,18 @@
-"""Score customers with trained models: the one scoring path for batch runs and the API.
+"""Score customers with trained models: the one scoring path of batch runs, Spark, the API,
+`insight evaluate`, monitoring and the packaged pyfunc models.
 
-Input is a scoring frame from `features.pipeline.build_scoring_frame` (features as of a cutoff plus
-the calendar features of the next window); the baselines are applied with the parameters stored in
-the models, so a single customer scores the same alone as in a nightly batch.
+`score(models, transactions, as_of)` is the whole path: the feature code of training
+(`features.pipeline.build_scoring_frame`) -> the baselines (`with_baselines_of`: refitted on the
+base, or the parameters stored with the models) -> the four models -> output rows
+(`score_frame`). Callers that start from a saved scoring frame (a feature snapshot, a batch
+chunk on a Spark executor, a pyfunc model's input) call the later steps themselves; nobody
+assembles scores another way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
@@ -17,6 +22,8 @@ from features.pipeline.source import Events, Transactions
 from training.baselines import DAYS_PER_WEEK, Baselines, with_baselines
 from training.coherence import coherent_predictions
 from training.job import CustomerModels
+
+log = logging.getLogger(__name__)
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -67,26 +74,61 @@ def _baselines_on(frame: pd.DataFrame, fitted: Baselines, horizon_days: int) -> 
     return pd.concat([with_baselines(frame[mask], horizon_days, fitted=fitted)[0], frame[~mask]]).loc[frame.index]
 
 
-def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.date | str,
-                  *, engine: str = "duckdb", events: Events | None = None) -> pd.DataFrame:
-    """Features as of `as_of` with the models' channel columns, calendar features and baselines.
+def with_baselines_of(models: CustomerModels, features: pd.DataFrame, *, refit: bool = False) -> pd.DataFrame:
+    """`features` plus the baseline columns, and the path taken in `attrs["baselines"]` (logged).
 
-    The baselines are refitted on the customers with a purchase at `as_of`, exactly as each stacked
-    training snapshot had its own fit, starting from the parameters stored with the models (the
+    By default with the parameters stored with the models, so a customer scores the same alone as
+    in a batch. With `refit`, the baselines are refitted on the customers with a purchase, exactly
+    as each stacked training snapshot had its own fit, starting from the stored parameters (the
     nearest known answer; it saves steps when the base resembles the training one); a base smaller
-    than MIN_CUSTOMERS_TO_REFIT uses the stored parameters as they are (as the API does for a
-    single customer).
+    than MIN_CUSTOMERS_TO_REFIT keeps the stored parameters. A refit that fails (e.g. too few
+    repeat customers for Gamma-Gamma) is logged as a warning with its reason, and the stored
+    parameters score instead.
     """
-    frame = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels,
-                                events=require_events(models, events))
-    purchasers = scorable(frame)
-    if purchasers.sum() >= MIN_CUSTOMERS_TO_REFIT:
+    if features.empty:
+        return features
+    purchasers = int(scorable(features).sum())
+    fitted, path = models.baselines, "stored parameters"
+    if refit and purchasers < MIN_CUSTOMERS_TO_REFIT:
+        path = f"stored parameters ({purchasers:,} customers with a purchase, fewer than {MIN_CUSTOMERS_TO_REFIT:,} to refit)"
+    elif refit:
         try:
-            refitted = Baselines(models.horizon_days).fit(frame[purchasers], start=models.baselines)
-            return _baselines_on(frame, refitted, models.horizon_days)
-        except ValueError:
-            pass
-    return with_baselines_of(models, frame)
+            fitted = Baselines(models.horizon_days).fit(features[scorable(features)], start=models.baselines)
+            path = f"refitted on {purchasers:,} customers with a purchase"
+        except ValueError as exc:
+            path = f"stored parameters (the refit on {purchasers:,} customers failed: {exc})"
+            log.warning("baselines: %s", path)
+    log.info("baselines: %s", path)
+    out = _baselines_on(features, fitted, models.horizon_days)
+    out.attrs["baselines"] = path
+    return out
+
+
+def scoring_frame(transactions: Transactions, models: CustomerModels, as_of: dt.date | str,
+                  *, engine: str = "duckdb", events: Events | None = None, refit: bool = True) -> pd.DataFrame:
+    """Features as of `as_of` with the models' channel columns, calendar features and baselines
+    (refitted on this base unless `refit` is False; see `with_baselines_of`)."""
+    features = build_scoring_frame(transactions, as_of, models.horizon_days, engine=engine, channels=models.channels,
+                                   events=require_events(models, events))
+    return with_baselines_of(models, features, refit=refit)
+
+
+def score(models: CustomerModels, transactions: Transactions, as_of: dt.date | str, *, engine: str = "duckdb",
+          events: Events | None = None, refit: bool = True, keep_features: bool = False) -> pd.DataFrame:
+    """The one scoring path: features as of `as_of` -> baselines -> the four models -> one row per
+    customer (see `score_frame`).
+
+    `refit` False scores with the models' stored baseline parameters (the API: a request's few
+    customers cannot pin a refit down); `keep_features` adds the scoring frame's columns (features,
+    calendar and baseline columns) beside the scores, for judging them against the baselines.
+    """
+    frame = scoring_frame(transactions, models, as_of, engine=engine, events=events, refit=refit)
+    rows = score_frame(models, frame)
+    if keep_features:
+        features = frame.drop(columns=[c for c in frame.columns if c in rows.columns]).reset_index(drop=True)
+        rows = pd.concat([rows, features], axis=1)
+    rows.attrs["baselines"] = frame.attrs.get("baselines")
+    return rows
 
 
 def require_events(models: CustomerModels, events: Events | None) -> Events | None:
@@ -100,13 +142,8 @@ def require_events(models: CustomerModels, events: Events | None) -> Events | No
     return events
 
 
-def with_baselines_of(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` plus the baseline columns computed with the models' stored parameters."""
-    return _baselines_on(frame, models.baselines, models.horizon_days)
-
-
-def score(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer of `frame`, in its order, with SCORE_COLUMNS (plus p_purchase_{d}d for
+def score_frame(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer of a scoring frame (see `scoring_frame`), in its order, with SCORE_COLUMNS (plus p_purchase_{d}d for
     every checkpoint).
 
     `status` comes from the frame (see `features.pipeline.orders.STATUSES`): `scored` customers get
@@ -194,7 +231,7 @@ def _model_scores(models: CustomerModels, frame: pd.DataFrame) -> pd.DataFrame:
     out["segment_id"] = segment_ids.astype("int64")
     out["segment_name"] = [models.segments.names_[int(s)] for s in segment_ids]
     timing = _coherent(frame, next_purchase.purchase_curve(frame), models.churn.predict_proba(frame),
-                       next_purchase.expected_orders(frame), list(next_purchase.probability_days))
+                       next_purchase.expected_orders(frame), sorted(next_purchase.probability_days))
     out = pd.concat([out, timing], axis=1)
     out["predicted_clv"] = models.clv.predict(frame)
     return out

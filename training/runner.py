@@ -18,7 +18,7 @@ from training.config import TrainConfig
 from training.evaluation import candidate_predictions, evaluation_table, wide
 from training.examples import build_examples
 from training.job import TrainingOutcome, train
-from training.predict import scoring_frame
+from training.predict import score
 from training.tasks import CHURN, CLV, NEXT_PURCHASE, SUPERVISED
 from training.tuning import tune_all
 from training.tracking import Progress, Registration, configure, data_fingerprint, log_training_run, training_run
@@ -112,8 +112,9 @@ class ChampionEvaluation:
 def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days: int | None = None,
                        engine: str = "duckdb", base: Base = Base(),
                        events: Events | None = None) -> ChampionEvaluation:
-    """Each task's own champion in `base`'s champion set (as batch scoring and the API serve them)
-    and the baselines, judged on the window after `as_of`."""
+    """Each task's own champion in `base`'s champion set and the baselines, judged on the window
+    after `as_of`: the champions' figures are those of `training.predict.score`, the numbers batch
+    scoring and the API serve."""
     client = configure(base.experiment())
     champions = load_champions(client, base)
     models = champions.models
@@ -121,13 +122,13 @@ def evaluate_champions(transactions: str | Path, *, as_of: dt.date, horizon_days
     if horizon != models.horizon_days:
         raise ValueError(f"the champions predict {models.horizon_days} days ahead, not {horizon}")
     path = Path(transactions)
-    frame = purchasers_of(scoring_frame(path, models, as_of, engine=engine, events=events))
+    frame = purchasers_of(score(models, path, as_of, engine=engine, events=events, keep_features=True))
     labels = build_labels(path, as_of, horizon, engine=engine)
+    labels = labels.assign(customer_id=labels["customer_id"].astype("string"))
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     candidates = candidate_predictions(frame, horizon)
-    candidates[NEXT_PURCHASE.name]["model"] = models.next_purchase.expected_orders(frame)
-    candidates[CHURN.name]["model"] = models.churn.predict_proba(frame)
-    candidates[CLV.name]["model"] = models.clv.predict(frame)
+    for task, column in ((NEXT_PURCHASE, "expected_orders"), (CHURN, "churn_probability"), (CLV, "predicted_clv")):
+        candidates[task.name]["model"] = frame[column].to_numpy(dtype=float)
     table = evaluation_table(frame, candidates)
     order = {"model": 0}
     table = table.sort_values(["task", "candidate"], key=lambda s: s.map(order).fillna(1) if s.name == "candidate"

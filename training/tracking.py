@@ -249,9 +249,11 @@ def _log_figures(outcome: TrainingOutcome) -> None:
         "plots/segments.png": plots.segment_figure(outcome.models.segments.profiles_),
     }
     m = outcome.models
-    for task, model in ((CHURN, m.churn.model_), (NEXT_PURCHASE, m.next_purchase.count_model_), (CLV, m.clv.model_)):
-        figures[f"plots/importance_{task.name}.png"] = plots.importance_figure(
-            model.importance(), f"{task.name}: feature importance")
+    for task, model in ((CHURN, m.churn), (NEXT_PURCHASE, m.next_purchase), (CLV, m.clv)):
+        importance = model.importance()
+        if importance is not None:
+            figures[f"plots/importance_{task.name}.png"] = plots.importance_figure(
+                importance, f"{task.name}: feature importance")
     for path, figure in figures.items():
         mlflow.log_figure(figure, path)
         plots.plt.close(figure)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_STORE = Path("runs/campaigns.db")
+from serving.settings import ServingSettings
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -49,7 +50,7 @@ class StoredCampaign:
 
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The store file: `path`, else INSIGHT_CAMPAIGNS, else runs/campaigns.db."""
-    return Path(path or os.environ.get("INSIGHT_CAMPAIGNS") or DEFAULT_STORE)
+    return Path(path) if path else ServingSettings.from_env().campaigns
 
 
 def members_digest(members: pd.DataFrame) -> str:

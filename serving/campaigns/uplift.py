@@ -55,10 +55,10 @@ def _champion_churn(transactions, as_of: dt.date, ids: pd.Series) -> pd.Series:
     """The current churn champion's probabilities as of the campaign's cutoff."""
     from features.pipeline import purchasers_of
     from training.champions import load_champions
-    from training.predict import score, scoring_frame
+    from training.predict import score
 
     models = load_champions().models
-    scored = score(models, purchasers_of(scoring_frame(transactions, models, as_of)))
+    scored = purchasers_of(score(models, transactions, as_of))
     return scored.set_index(scored["customer_id"].astype(str))["churn_probability"].reindex(ids.to_numpy())
 
 

@@ -21,7 +21,7 @@ from serving.schemas import CustomerHistory, Transaction
 from serving.state import prepare
 from training.baselines import BASELINE_COLUMNS
 from training.explain import channel_names, describe
-from training.predict import score, with_baselines_of
+from training.predict import score_frame, with_baselines_of
 from named_channels import CHANNEL_NAMES, MIXED_CUSTOMER
 
 SCORED_AT = dt.date(2023, 12, 31)
@@ -40,8 +40,9 @@ def _assert_mixed_shares(frame: pd.DataFrame) -> None:
 def test_registered_models_keep_the_channel_names_and_use_them(champions) -> None:
     models = champions.models
     assert models.channels == sorted(CHANNEL_NAMES.values())
-    used = [column for model in (models.churn.model_, models.clv.model_, models.next_purchase.count_model_)
-            for column, gain in model.importance().items() if column.startswith("channel_") and gain > 0]
+    importances = [model.importance() for model in (models.churn, models.clv, models.next_purchase)]
+    used = [column for importance in importances if importance is not None
+            for column, gain in importance.items() if column.startswith("channel_") and gain > 0]
     assert used, "no model splits on a channel column, so the scores below could not show a lost channel"
 
 
@@ -80,7 +81,7 @@ def test_batch_and_api_see_the_channel_shares(tracking_env: Path, champions, tmp
     # A history alone is scored with the baseline parameters stored with the models (the batch refits
     # them on the whole base), so the API must equal the snapshot's features under those parameters.
     features = snapshot.loc[ids].reset_index().drop(columns=list(BASELINE_COLUMNS))
-    expected = score(champions.models, with_baselines_of(champions.models, features)).set_index("customer_id")
+    expected = score_frame(champions.models, with_baselines_of(champions.models, features)).set_index("customer_id")
     for column in ("churn_probability", "expected_orders", "predicted_clv"):
         got = {i: getattr(answered[i], column) for i in ids}
         assert got == pytest.approx(expected.loc[ids, column].to_dict(), rel=1e-9, abs=1e-12), column

@@ -35,7 +35,7 @@ def frame() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted(frame: pd.DataFrame) -> ChurnModel:
     train = frame.iloc[:4000]
-    return ChurnModel(params=SMALL).fit(train, train["label_churned"], train["customer_id"])
+    return ChurnModel(params=SMALL).fit(train, train)
 
 
 def test_blend_is_the_mean_of_the_calibrated_model_and_pareto_nbd(frame, fitted) -> None:
@@ -69,7 +69,7 @@ def test_the_model_sees_what_the_baseline_cannot(frame, fitted) -> None:
 
 def test_unknown_methods_are_refused(fitted, frame) -> None:
     with pytest.raises(ValueError, match="gbm_pnbd"):
-        ChurnModel(method="average")
+        ChurnModel(method="average").fit(frame, frame)
     with pytest.raises(ValueError, match="unknown churn method"):
         fitted.candidate_probabilities(frame, ("gbm", "mean"))
 

@@ -15,7 +15,7 @@ from features.ingest import ingest, load_mapping
 from training.coherence import score_violations
 from training.config import TrainConfig
 from training.job import train
-from training.predict import score, scoring_frame
+from training.predict import score
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def scored_base(transactions: Path, as_of: dt.date, horizon_days: int, scored_at
     data = pd.read_parquet(transactions, filters=[("timestamp", "<", pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1))])
     config = TrainConfig(as_of=as_of, horizon_days=horizon_days, n_cutoffs=1, seasonal_years=0)
     models = train(data, config, params={"churn": SMALL, "next_purchase": SMALL, "clv": SMALL}).models
-    return score(models, scoring_frame(transactions, models, scored_at))
+    return score(models, transactions, scored_at)
 
 
 def assert_coherent(scores: pd.DataFrame, scored_at: dt.date, horizon_days: int) -> None:

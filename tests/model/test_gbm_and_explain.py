@@ -48,7 +48,7 @@ def test_targets_must_suit_the_objective(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match=">= 0"):
         GbmModel("tweedie").fit(frame, -np.ones(len(frame)))
     with pytest.raises(ValueError, match="objective"):
-        GbmModel("gamma")
+        GbmModel("gamma").fit(frame, frame["label_orders"])
 
 
 def test_reasons_in_plain_words() -> None:

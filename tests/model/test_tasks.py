@@ -78,9 +78,9 @@ def test_tuning_boosts_each_task_with_the_objective_and_offset_training_uses(mon
     for current in tuning.TUNED:
         tuning.tune_task(current, examples, config, storage=storage)
 
-    churn = ChurnModel(params=SMALL).fit(frame, frame[CHURN.label], frame["customer_id"]).model_
+    churn = ChurnModel(params=SMALL).fit(frame, frame).model_
     count = NextPurchaseModel(91, params=SMALL).fit(frame, frame).count_model_
-    clv = ClvModel(params=SMALL).fit(frame, frame[CLV.label]).model_
+    clv = ClvModel(params=SMALL).fit(frame, frame).model_
     trained = {task: (model.objective, model.offset_column)
                for task, model in ((CHURN.name, churn), (NEXT_PURCHASE.name, count), (CLV.name, clv))}
     assert tuned == trained

@@ -18,7 +18,7 @@ from training.champions import current_set
 from training.config import TrainConfig
 from training.examples import build_examples
 from training.job import train
-from training.predict import SCORE_COLUMNS, score, scoring_frame
+from training.predict import SCORE_COLUMNS, score_frame, scoring_frame
 from training.models.clv import ClvModel
 from training.override import promote
 from training.tasks import MODEL_NAMES, TASKS
@@ -132,7 +132,7 @@ def test_run_registers_four_champions_then_keeps_a_worse_model_out(base, example
     assert str(tracking.get_model_version_by_alias(MODEL_NAMES["churn"], "champion").version) == first_churn.version
 
     models, _ = champion_bundle(tracking, "churn")
-    scored = score(models, examples.scoring)
+    scored = score_frame(models, examples.scoring)
     assert list(scored.columns[: len(SCORE_COLUMNS)]) == list(SCORE_COLUMNS)
     assert scored["churn_probability"].between(0, 1).all()
     assert (scored["p_purchase_30d"] <= scored["p_purchase_90d"] + 1e-12).all()
@@ -176,7 +176,7 @@ def test_evaluate_judges_each_tasks_own_champion(base, examples, config, trackin
     version and the churn champion (what batch scoring and the API serve), not the churn champion's
     run bundle, and names the versions."""
     outcome, _, registrations = first
-    clv = ClvModel(method="gbm", params=WORSE, random_state=config.seed).fit(examples.full, examples.full["label_spend"])
+    clv = ClvModel(method="gbm", params=WORSE, random_state=config.seed).fit(examples.full, examples.full)
     challenger = dataclasses.replace(outcome, models=dataclasses.replace(outcome.models, clv=clv))
     _, logged = log_training_run(challenger, config, data_fingerprint(base), tracking)
     clv_version = next(r.version for r in logged if r.task == "clv")

@@ -19,9 +19,13 @@ from serving.state import prepare
 from training import attribution
 from training.champions import load_champions
 from training.job import CustomerModels
+from training.config import TrainConfig
+from training.examples import build_examples
 from training.models.churn import METHODS as CHURN_METHODS
+from training.models.churn import ChurnModel
+from training.models.clv import ClvModel
 from training.models.gbm import offset_link
-from workspace import Workspace
+from workspace import AS_OF, SMALL, Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +37,21 @@ def served(workspace: Workspace) -> tuple[CustomerModels, pd.DataFrame, dt.date]
         champions = load_champions()
         mlflow.set_tracking_uri(None)
     snapshot, as_of = load_latest_snapshot(workspace.snapshots)
-    return champions.models, snapshot, as_of
+    return with_trees(champions.models, workspace), snapshot, as_of
+
+
+def with_trees(models: CustomerModels, workspace: Workspace) -> CustomerModels:
+    """The champions with churn and CLV refitted as LightGBM on the workspace's own examples, so that
+    every method (a blend or LightGBM needs the trees, a baseline ignores them) can be switched to."""
+    config = TrainConfig(as_of=AS_OF, horizon_days=models.horizon_days, n_cutoffs=1, step_days=45)
+    full = build_examples(workspace.transactions, config).full
+    churn = ChurnModel(method="gbm", params=SMALL, random_state=config.seed).fit(full, full)
+    clv = ClvModel(method="gbm", params=SMALL, random_state=config.seed).fit(full, full)
+    return replace(models, churn=churn, clv=clv)
 
 
 def with_methods(models: CustomerModels, churn: str, clv: str) -> CustomerModels:
-    """The champions with their churn and CLV models switched to other fitted methods."""
+    """The champions with their churn and CLV models switched to other methods."""
     churn_model, clv_model = copy.copy(models.churn), copy.copy(models.clv)
     churn_model.method, clv_model.method = churn, clv
     return replace(models, churn=churn_model, clv=clv_model)

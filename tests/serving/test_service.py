@@ -13,7 +13,7 @@ import pytest
 from service_process import KEYS, Service
 from features.pipeline import build_scoring_frame, load_latest_snapshot
 from training.champions import Champions, load_champions
-from training.predict import score, with_baselines_of
+from training.predict import score_frame, with_baselines_of
 from workspace import SNAPSHOT_AS_OF, Workspace
 
 pytestmark = pytest.mark.slow
@@ -101,7 +101,7 @@ def test_score_answers_known_ids_like_batch_scoring_and_unknown_ids_per_id(
     assert statuses == [(known[0], "ok"), ("no-such-customer", "unknown_customer"), (known[1], "ok"),
                         (known[2], "ok")]
     assert body["customers"][1]["scores"] is None
-    expected = score(champions.models, snapshot.loc[known].reset_index()).set_index("customer_id")
+    expected = score_frame(champions.models, snapshot.loc[known].reset_index()).set_index("customer_id")
     for customer in (c for c in body["customers"] if c["status"] == "ok"):
         row, got = expected.loc[customer["customer_id"]], customer["scores"]
         assert got["segment_id"] == row["segment_id"] and got["segment_name"] == row["segment_name"]
@@ -130,7 +130,7 @@ def test_score_history_uses_the_training_feature_code(
     assert [c["status"] for c in body["customers"]] == ["ok", "ok", "no_orders"]
     tx = workspace.transactions[workspace.transactions["customer_id"].isin(ids)]
     frame = build_scoring_frame(tx, as_of, champions.models.horizon_days, channels=champions.models.channels)
-    expected = score(champions.models, with_baselines_of(champions.models, frame)).set_index("customer_id")
+    expected = score_frame(champions.models, with_baselines_of(champions.models, frame)).set_index("customer_id")
     for customer in body["customers"][:2]:
         row = expected.loc[customer["customer_id"]]
         assert customer["scores"]["churn_probability"] == pytest.approx(row["churn_probability"], rel=1e-6)

@@ -26,4 +26,4 @@ def test_the_built_bento_serves_the_champions_from_the_model_store(bento_service
     assert scored["customers"][0]["status"] == "ok"
     manifests = [path.read_text() for path in (workspace.root / "bentoml" / "bentos").glob("customer-insight/*/bento.yaml")]
     assert len(manifests) == 1 and "customer-insight-champions:" in manifests[0]
-    assert "INSIGHT_MODEL_SOURCE" in manifests[0]
+    assert "model_source: bentoml" in manifests[0]

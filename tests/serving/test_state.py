@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from serving.settings import SCORING_ROUTES, ServingSettings, service_workers, tracing_config
+from serving.settings import SCORING_ROUTES, ServiceArguments, ServingSettings
 from serving.state import ServingSet, ServingState
 
 
@@ -49,7 +52,7 @@ def test_settings_need_a_key_or_an_explicit_opt_out(tmp_path) -> None:
     ({"INSIGHT_MAX_CUSTOMERS": "many"}, "INSIGHT_MAX_CUSTOMERS"),
     ({"INSIGHT_MAX_CUSTOMERS": "0"}, "INSIGHT_MAX_CUSTOMERS"),
     ({"INSIGHT_MODEL_SOURCE": "s3"}, "INSIGHT_MODEL_SOURCE"),
-    ({"INSIGHT_API_KEYS_FILE": "/nonexistent/keys"}, "cannot read"),
+    ({"INSIGHT_API_KEYS_FILE": "/nonexistent/keys"}, "^INSIGHT_API_KEYS_FILE: cannot read '/nonexistent/keys'"),
 ])
 def test_bad_settings_name_the_variable(env: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -57,16 +60,40 @@ def test_bad_settings_name_the_variable(env: dict, message: str) -> None:
 
 
 def test_scoring_routes_are_traced_only_on_request() -> None:
-    assert tracing_config({}) == {"excluded_urls": list(SCORING_ROUTES)}
+    assert ServingSettings.from_env({}).tracing() == {"excluded_urls": list(SCORING_ROUTES)}
     assert "/score" in SCORING_ROUTES
-    assert tracing_config({"INSIGHT_TRACE_SCORING": "1"}) == {}
+    assert ServingSettings.from_env({"INSIGHT_TRACE_SCORING": "1"}).tracing() == {}
+    with pytest.raises(ValueError, match="INSIGHT_TRACE_SCORING: Input should be a valid boolean"):
+        ServingSettings.from_env({"INSIGHT_TRACE_SCORING": "sometimes"})
 
 
 def test_worker_count_comes_from_the_environment() -> None:
-    assert service_workers({}) == 2
-    assert service_workers({"INSIGHT_WORKERS": "1"}) == 1
-    with pytest.raises(ValueError, match="INSIGHT_WORKERS: must be a whole number"):
-        service_workers({"INSIGHT_WORKERS": "0"})
+    assert ServingSettings.from_env({}).workers == 2
+    assert ServingSettings.from_env({"INSIGHT_WORKERS": "1"}).workers == 1
+    with pytest.raises(ValueError, match="INSIGHT_WORKERS: Input should be greater than or equal to 1"):
+        ServingSettings.from_env({"INSIGHT_WORKERS": "0"})
+
+
+def test_what_insight_serve_decides_reaches_the_workers_as_bentoml_arguments(tmp_path) -> None:
+    """`insight serve` passes its choices as BentoML arguments (JSON strings); they win over the
+    environment, and what it leaves unset stays the environment's."""
+    chosen = ServiceArguments(base="shop", allow_no_auth=True, run_dir=tmp_path)
+    received = ServiceArguments(**json.loads(json.dumps(chosen.as_arguments())))
+    assert received == chosen and "model_source" not in chosen.as_arguments()
+    settings = received.settings({"INSIGHT_ALLOW_NO_AUTH": "0", "INSIGHT_RUN_DIR": "/elsewhere",
+                                  "INSIGHT_MODEL_SOURCE": "bentoml", "INSIGHT_MAX_CUSTOMERS": "7"})
+    assert settings.allow_no_auth and settings.run_dir == tmp_path
+    assert settings.model_source == "bentoml" and settings.max_customers == 7
+    settings.require_auth_decision()
+    assert ServiceArguments().settings({"INSIGHT_RUN_DIR": "/elsewhere"}).run_dir == Path("/elsewhere")
+    with pytest.raises(ValueError, match="no API key configured"):
+        ServiceArguments().settings({}).require_auth_decision()
+
+
+def test_a_built_bento_serves_the_models_it_carries() -> None:
+    """bentofile.yaml's arguments replace those given at serve time: they must say `bentoml`."""
+    bentofile = yaml.safe_load((Path(__file__).resolve().parents[2] / "bentofile.yaml").read_text())
+    assert ServiceArguments(**bentofile["args"]).settings({"INSIGHT_API_KEYS": "k"}).model_source == "bentoml"
 
 
 def test_insight_serve_refuses_to_start_without_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,4 +117,4 @@ def test_insight_serve_refuses_a_bad_worker_count(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("INSIGHT_WORKERS", "abc")
     result = CliRunner().invoke(app, ["serve", "--port", "3999"])
     assert result.exit_code == 2
-    assert "INSIGHT_WORKERS: must be a whole number" in result.output
+    assert "INSIGHT_WORKERS: Input should be a valid integer" in result.output

@@ -11,6 +11,9 @@ Methods: `gbm` (that model), `bgnbd` / `pnbd` (the baselines' P(no purchase) as 
 `btyd_mean`, two forecasters with different errors average into one better than either (Bates &
 Granger, 1969); on thin single-cohort data such as CDNOW it is what beats both, and the job picks
 it only when it validates best. A mean of two calibrated probabilities stays a probability.
+
+Like a scikit-learn estimator: parameters are kept as given and checked by `fit(frame, labels)`;
+a baseline method fits no LightGBM (it has nothing to learn), a blend and `gbm` fit it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from training.models.calibration import SmoothedIsotonic
-from training.models.gbm import GbmModel, offset_link
+from training.models.gbm import GbmModel, check_labels, offset_link, require_fitted
 from training.tasks import CHURN
 
 CERTAINTY_MARGIN = 1e-9
@@ -48,10 +51,6 @@ class ChurnModel:
         calibration_folds: int = 2,
         random_state: int = 0,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-        if calibration_folds < 2:
-            raise ValueError("calibration_folds must be at least 2")
         self.method = method
         self.params = params
         self.offset_column = offset_column
@@ -62,10 +61,22 @@ class ChurnModel:
         return GbmModel(CHURN.objective, params=self.params, offset_column=self.offset_column,
                         random_state=self.random_state)
 
-    def fit(self, frame: pd.DataFrame, churned: np.ndarray | pd.Series, groups: np.ndarray | pd.Series) -> ChurnModel:
-        """Fit on stacked snapshots; `groups` (customer ids) keep a customer within one fold."""
-        y = np.asarray(churned, dtype=float)
-        groups = np.asarray(groups)
+    def _check(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}; got {self.method!r}")
+        if self.calibration_folds < 2:
+            raise ValueError(f"calibration_folds must be at least 2; got {self.calibration_folds}")
+
+    def fit(self, frame: pd.DataFrame, labels: pd.DataFrame) -> ChurnModel:
+        """Fit on stacked snapshots: `labels` has the churn label (`training.tasks.CHURN.label`) for
+        each row of `frame`, whose customer ids keep one customer's snapshots within one
+        calibration fold. A baseline method only checks its input: it has no trees."""
+        self._check()
+        y = check_labels(labels, frame, (CHURN.label,), "churn")[CHURN.label].to_numpy(dtype=float)
+        self.n_examples_ = len(y)
+        if self.method in BASELINE_METHODS:
+            return self
+        groups = frame["customer_id"].to_numpy()
         out_of_fold = np.empty(len(y))
         folds = GroupKFold(n_splits=min(self.calibration_folds, len(np.unique(groups))))
         for train_idx, test_idx in folds.split(frame, y, groups):
@@ -77,7 +88,23 @@ class ChurnModel:
 
     def predict_uncalibrated(self, frame: pd.DataFrame) -> np.ndarray:
         """LightGBM's probability before calibration (what the contributions explain)."""
-        return self.model_.predict(frame)
+        return self._trees().predict(frame)
+
+    def _trees(self) -> GbmModel:
+        """The fitted LightGBM; NotFittedError before fit, ValueError for a baseline fitted without one."""
+        if not hasattr(self, "model_"):
+            require_fitted(self, "n_examples_", "fit(frame, labels)")
+            raise ValueError(f"this churn model was fitted as '{self.method}', a baseline without trees; "
+                             f"fit it with a method of {', '.join(m for m in METHODS if m not in BASELINE_METHODS)} "
+                             "for LightGBM's probability")
+        return self.model_
+
+    def importance(self) -> pd.Series | None:
+        """LightGBM's total gain per feature, largest first; None for a baseline (no trees)."""
+        if hasattr(self, "model_"):
+            return self.model_.importance()
+        require_fitted(self, "n_examples_", "fit(frame, labels)")
+        return None
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of churn in the horizon, by `method`."""
@@ -88,10 +115,13 @@ class ChurnModel:
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise ValueError(f"unknown churn method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+        if not hasattr(self, "model_"):
+            require_fitted(self, "n_examples_", "fit(frame, labels)")
         out: dict[str, np.ndarray] = {}
         model = None
         if any(m not in BASELINE_METHODS for m in methods):
-            model = self.calibrator_.predict(self.predict_uncalibrated(frame))
+            raw = self.predict_uncalibrated(frame)
+            model = self.calibrator_.predict(raw)
         for method in methods:
             if method == "gbm":
                 out[method] = model
@@ -113,7 +143,7 @@ class ChurnModel:
         """
         if self.method in BASELINE_METHODS:
             raise ValueError(f"the {self.method} churn model has no trees; explain it with training.attribution")
-        contrib = self.model_.contributions(frame)
+        contrib = self._trees().contributions(frame)
         if self.method == "gbm":
             return contrib
         column = BASELINE_METHODS[BLEND_METHODS[self.method]]
@@ -126,7 +156,7 @@ class ChurnModel:
 
     @property
     def feature_names_(self) -> list[str]:
-        return self.model_.feature_names_
+        return self._trees().feature_names_
 
 
 def _baseline_churn(frame: pd.DataFrame, method: str) -> np.ndarray:

@@ -14,10 +14,12 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
 
 from training.frame import feature_columns, require_columns
 
 Objective = Literal["binary", "poisson", "tweedie", "regression"]
+OBJECTIVES: tuple[str, ...] = ("binary", "poisson", "tweedie", "regression")
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 300,
@@ -54,8 +56,31 @@ def inverse_link(raw: np.ndarray, objective: Objective) -> np.ndarray:
     return raw
 
 
+def require_fitted(model: object, attribute: str, what: str) -> None:
+    """NotFittedError saying `what` to call when `model` lacks the fitted `attribute`."""
+    if not hasattr(model, attribute):
+        raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call {what} before predicting")
+
+
+def check_labels(labels: pd.DataFrame, frame: pd.DataFrame, columns: tuple[str, ...], model: str) -> pd.DataFrame:
+    """`labels` as a frame with `columns`, one row per row of `frame`; a ValueError in model terms otherwise."""
+    if not isinstance(labels, pd.DataFrame):
+        raise ValueError(f"the {model} model is fitted on a labels frame with column(s) {', '.join(columns)}; "
+                         f"got {type(labels).__name__}")
+    missing = [c for c in columns if c not in labels.columns]
+    if missing:
+        raise ValueError(f"the {model} model needs the label column(s) {', '.join(missing)}, which the labels lack")
+    if len(labels) != len(frame):
+        raise ValueError(f"the labels have {len(labels)} rows but the frame has {len(frame)}")
+    return labels
+
+
 class GbmModel:
-    """One LightGBM model on the numeric columns of a frame, with an optional baseline offset."""
+    """One LightGBM model on the numeric columns of a frame, with an optional baseline offset.
+
+    Parameters are kept as given and checked by `fit`; LightGBM's settings are DEFAULT_PARAMS
+    updated with `params`.
+    """
 
     def __init__(
         self,
@@ -66,10 +91,8 @@ class GbmModel:
         exclude: tuple[str, ...] = (),
         random_state: int = 0,
     ) -> None:
-        if objective not in ("binary", "poisson", "tweedie", "regression"):
-            raise ValueError(f"objective must be binary, poisson, tweedie or regression; got {objective!r}")
         self.objective = objective
-        self.params = {**DEFAULT_PARAMS, **(params or {})}
+        self.params = params
         self.offset_column = offset_column
         self.exclude = tuple(exclude)
         self.random_state = random_state
@@ -93,13 +116,15 @@ class GbmModel:
         `eval_set` (frame, target) is scored after each boosting round for `callbacks` (used by
         tuning to prune unpromising trials).
         """
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}; got {self.objective!r}")
         y = np.asarray(target, dtype=float)
         if len(y) != len(frame):
             raise ValueError(f"target has {len(y)} rows but the frame has {len(frame)}")
         if self.objective in ("poisson", "tweedie") and (y < 0).any():
             raise ValueError(f"{self.objective} targets must be >= 0; clip returns-only spend at 0 first")
         self.feature_names_ = feature_columns(frame, self.exclude)
-        params = dict(self.params)
+        params = {**DEFAULT_PARAMS, **(self.params or {})}
         estimator_cls = lgb.LGBMClassifier if self.objective == "binary" else lgb.LGBMRegressor
         self.estimator_ = estimator_cls(
             objective=self.objective, random_state=self.random_state, verbose=-1, n_jobs=-1, **params
@@ -115,6 +140,7 @@ class GbmModel:
 
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
         """The model's raw score including the baseline offset."""
+        require_fitted(self, "estimator_", "fit(frame, target)")
         require_columns(frame, self.feature_names_, "this model")
         raw = self.estimator_.predict(frame[self.feature_names_], raw_score=True, **_threads_for(frame))
         offset = self._offset(frame)
@@ -130,6 +156,7 @@ class GbmModel:
         The `baseline` column holds the offset plus LightGBM's expected value, so each row sums to
         the raw score.
         """
+        require_fitted(self, "estimator_", "fit(frame, target)")
         require_columns(frame, self.feature_names_, "this model")
         contrib = self.estimator_.predict(frame[self.feature_names_], pred_contrib=True, **_threads_for(frame))
         out = pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=frame.index)
@@ -140,6 +167,7 @@ class GbmModel:
 
     def importance(self) -> pd.Series:
         """Total gain per feature, largest first."""
+        require_fitted(self, "estimator_", "fit(frame, target)")
         booster = self.estimator_.booster_
         gains = booster.feature_importance(importance_type="gain")
         return pd.Series(gains, index=self.feature_names_).sort_values(ascending=False)

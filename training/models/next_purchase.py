@@ -10,6 +10,9 @@ customers who did not buy are censored at the horizon, never dropped or imputed.
 monotone and extended past the horizon with the hazard of its last interval (constant hazard).
 Scoring anchors it on the churn model's P(no purchase in the horizon) and takes the next purchase
 date from it (`training.coherence`), so a customer's probabilities and date agree.
+
+Parameters are kept as given and checked by `fit(frame, labels)`; a baseline count method fits no
+count LightGBM (the timing curve is always boosted).
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.models.gbm import GbmModel
+from training.models.gbm import GbmModel, check_labels, require_fitted
 from training.tasks import NEXT_PURCHASE
 
 COUNT_BASELINES = {"bgnbd": "bgnbd_expected_orders", "pnbd": "pnbd_expected_orders"}
 COUNT_COMBINATIONS = {"btyd_mean": ("bgnbd", "pnbd")}
 COUNT_METHODS = ("gbm", *COUNT_BASELINES, *COUNT_COMBINATIONS)
 PURCHASE_OFFSET = "bgnbd_p_purchase"
+TIMING_LABELS = ("label_days_to_next", "label_next_observed")
+"""The timing curve's labels beside the task's count label: days to the next purchase and whether
+it fell inside the window."""
 
 
 class NextPurchaseModel:
@@ -40,14 +46,8 @@ class NextPurchaseModel:
         params: dict[str, Any] | None = None,
         random_state: int = 0,
     ) -> None:
-        if horizon_days < 1:
-            raise ValueError("horizon_days must be a positive number of days")
-        if count_method not in COUNT_METHODS:
-            raise ValueError(f"count_method must be one of {', '.join(COUNT_METHODS)}; got {count_method!r}")
-        if any(d < 1 for d in probability_days):
-            raise ValueError("probability_days must be positive")
-        self.horizon_days = int(horizon_days)
-        self.probability_days = tuple(sorted(set(probability_days)))
+        self.horizon_days = horizon_days
+        self.probability_days = tuple(probability_days)
         self.count_method = count_method
         self.params = params
         self.random_state = random_state
@@ -57,11 +57,26 @@ class NextPurchaseModel:
         """Days with an observed label: the requested ones inside the horizon, and the horizon."""
         return tuple(sorted({d for d in self.probability_days if d <= self.horizon_days} | {self.horizon_days}))
 
+    def _check(self) -> None:
+        if not isinstance(self.horizon_days, (int, np.integer)) or self.horizon_days < 1:
+            raise ValueError(f"horizon_days must be a positive whole number of days; got {self.horizon_days!r}")
+        if self.count_method not in COUNT_METHODS:
+            raise ValueError(f"count_method must be one of {', '.join(COUNT_METHODS)}; got {self.count_method!r}")
+        if not self.probability_days or any(d < 1 for d in self.probability_days):
+            raise ValueError(f"probability_days must be positive days; got {self.probability_days!r}")
+        if len(set(self.probability_days)) != len(self.probability_days):
+            raise ValueError(f"probability_days lists a day twice: {self.probability_days!r}")
+
     def fit(self, frame: pd.DataFrame, labels: pd.DataFrame) -> NextPurchaseModel:
-        """`labels` needs the task's label (expected orders), label_days_to_next and label_next_observed."""
-        orders = labels[NEXT_PURCHASE.label].to_numpy(dtype=float)
-        self.count_model_ = GbmModel(NEXT_PURCHASE.objective, params=self.params, offset_column=NEXT_PURCHASE.offset,
-                                     random_state=self.random_state).fit(frame, orders)
+        """`labels` has, for each row of `frame`, the task's count label (`training.tasks.NEXT_PURCHASE.label`)
+        and TIMING_LABELS."""
+        self._check()
+        check_labels(labels, frame, (NEXT_PURCHASE.label, *TIMING_LABELS), "next-purchase")
+        if self.count_method == "gbm":
+            orders = labels[NEXT_PURCHASE.label].to_numpy(dtype=float)
+            self.count_model_ = GbmModel(NEXT_PURCHASE.objective, params=self.params,
+                                         offset_column=NEXT_PURCHASE.offset, random_state=self.random_state
+                                         ).fit(frame, orders)
         observed = labels["label_next_observed"].to_numpy(dtype=bool)
         days = labels["label_days_to_next"].to_numpy(dtype=float)
         self.timing_models_ = {}
@@ -73,12 +88,24 @@ class NextPurchaseModel:
         return self
 
     def expected_orders(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected orders in the horizon, by `count_method`."""
+        require_fitted(self, "timing_models_", "fit(frame, labels)")
         if self.count_method == "gbm":
+            if not hasattr(self, "count_model_"):
+                raise ValueError("this next-purchase model was fitted with a baseline count method, without a "
+                                 "count LightGBM; fit it with count_method 'gbm' for LightGBM's expected orders")
             return self.count_model_.predict(frame)
         return baseline_orders(frame, self.count_method)
 
+    def importance(self) -> pd.Series | None:
+        """The count LightGBM's total gain per feature, largest first; None for a baseline count
+        method (no count trees)."""
+        require_fitted(self, "timing_models_", "fit(frame, labels)")
+        return self.count_model_.importance() if hasattr(self, "count_model_") else None
+
     def purchase_curve(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Monotone P(purchase within d) for each checkpoint d (columns are the days)."""
+        require_fitted(self, "timing_models_", "fit(frame, labels)")
         raw = np.column_stack([self.timing_models_[d].predict(frame) for d in self.checkpoints])
         return pd.DataFrame(np.maximum.accumulate(raw, axis=1), columns=list(self.checkpoints), index=frame.index)
 
