@@ -15,7 +15,9 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -75,6 +77,14 @@ def within_years(value: dt.date) -> dt.date:
     return value
 
 
+def _utc_instant(value: dt.datetime) -> dt.datetime:
+    return within_years(value).astimezone(dt.UTC)
+
+
+UtcInstant = Annotated[dt.datetime, BeforeValidator(rfc3339), AfterValidator(_utc_instant)]
+"""An RFC 3339 date-time with an offset, a year in the supported range, given back in UTC."""
+
+
 def today_utc() -> dt.date:
     """The default cutoff of /score_history: the current UTC day."""
     return dt.datetime.now(dt.UTC).date()
@@ -103,7 +113,7 @@ class Transaction(BaseModel):
         "anyOf": [{"properties": {"quantity": {"minimum": 0}}}, {"properties": {"amount": {"maximum": 0}}}]})
 
     order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    timestamp: dt.datetime = Field(
+    timestamp: UtcInstant = Field(
         description=f"When the order was placed; RFC 3339 with an offset (Z for UTC), a year in "
         f"{FIRST_YEAR}..{LAST_YEAR}.", json_schema_extra={"pattern": DATE_TIME_PATTERN})
     amount: float = Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False,
@@ -114,16 +124,6 @@ class Transaction(BaseModel):
     category: Text | None = None
     channel: Text | None = None
     region: Text | None = None
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _rfc3339(cls, value: Any) -> Any:
-        return rfc3339(value)
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: dt.datetime) -> dt.datetime:
-        return within_years(value).astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _quantity_sign(self) -> Transaction:
@@ -143,7 +143,7 @@ class _Event(BaseModel):
 
     model_config = _REQUEST
 
-    timestamp: dt.datetime = Field(
+    timestamp: UtcInstant = Field(
         description=f"When it happened; RFC 3339 with an offset, a year in {FIRST_YEAR}..{LAST_YEAR}. Events after "
         "as_of are left out of the features.", json_schema_extra={"pattern": DATE_TIME_PATTERN})
     channel: Text | None = Field(None, description="web, app, email, sms, push, store, ...; default: the event "
@@ -153,16 +153,6 @@ class _Event(BaseModel):
     properties: dict[Annotated[str, StringConstraints(max_length=64)], Property] | None = Field(
         None, max_length=32, description="Anything else the source records (ticket_id pairs a ticket with its "
         "resolution).")
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _rfc3339(cls, value: Any) -> Any:
-        return rfc3339(value)
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: dt.datetime) -> dt.datetime:
-        return within_years(value).astimezone(dt.UTC)
 
     def canonical(self) -> dict[str, Any]:
         """The event as a row of the canonical event table (without its customer)."""
