@@ -68,12 +68,16 @@ def report(
     transactions: transactions_option("the campaign window"),
     window: Annotated[int | None, typer.Option(help="Days measured from the campaign start (default: the "
                                                "campaign's window).")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", help="Engagement events (`insight ingest-events` output): adds the open, click and visit "
+        "rates of treated and control over the window.")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Where report.json/.txt/.html go "
                                                  "(default: the campaign's directory).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Treated against control over the window: conversion, orders and revenue per customer, lift
-    with 95 % intervals, incremental orders and revenue, a verdict and a power note."""
+    """Treated against control over the window: conversion, orders and revenue per customer (and
+    with --events the open, click and visit rates), lift with 95 % intervals, incremental orders
+    and revenue, a verdict and a power note."""
     from serving.campaigns.create import campaign_dir
     from serving.campaigns.report import campaign_report, report_html, report_table, write_report
     from serving.campaigns.store import load_campaign
@@ -81,7 +85,7 @@ def report(
 
     try:
         stored = load_campaign(campaign_id, store)
-        result = campaign_report(stored, transactions, window)
+        result = campaign_report(stored, transactions, window, events)
     except (ValueError, FileNotFoundError, LookupError) as exc:
         fail(str(exc))
     target = out_dir or campaign_dir(campaign_id)

@@ -2,9 +2,10 @@
 
 `measure` is the statistics on per-customer outcomes (converted, orders, revenue, group); it is
 what the repetition studies call on simulated arrays. `campaign_report` reads the window's
-transactions for a stored campaign and measures them. Conversion uses Newcombe's hybrid score
-interval, orders and revenue per customer Welch's t interval (see `stats`); the verdict is read
-off the conversion interval.
+transactions (and, when given, engagement events) for a stored campaign and measures them.
+Conversion and the engagement rates (any open, click or visit in the window) use Newcombe's hybrid
+score interval, orders and revenue per customer Welch's t interval (see `stats`); the verdict is
+read off the conversion interval.
 """
 
 from __future__ import annotations
@@ -20,28 +21,34 @@ import pandas as pd
 
 from features.atomic import atomic_file
 from features.engine import parquet_source
+from features.events.schema import EVENTS_FILE
 from serving.campaigns import stats
 from serving.campaigns.split import CONTROL, TREATED
 from serving.campaigns.store import StoredCampaign
 
 METRICS = ("conversion_rate", "orders_per_customer", "revenue_per_customer")
 OUTCOME = {"conversion_rate": "converted", "orders_per_customer": "orders", "revenue_per_customer": "revenue"}
+ENGAGEMENT = {"open_rate": ("email_open",), "click_rate": ("email_click", "sms_click"), "visit_rate": ("session",)}
+"""Engagement rates a report adds from events: the share of members with at least one event of
+these types in the window. A rate is reported only when some member has such an event."""
+PROPORTIONS = ("conversion_rate", *ENGAGEMENT)
 NEWCOMBE = "Newcombe hybrid score interval (method 10) for the difference of proportions"
 WELCH = "Welch t interval for the difference of means"
 REPORT_FILES = ("report.json", "report.txt", "report.html")
 
 
 def measure(outcomes: pd.DataFrame, level: float = stats.LEVEL) -> dict:
-    """Lift of treated over control from one row per member: group, converted, orders, revenue."""
+    """Lift of treated over control from one row per member: group, converted, orders, revenue,
+    and any ENGAGEMENT rate columns (0/1 per member) present."""
     groups = {g: outcomes[outcomes["group"] == g] for g in (TREATED, CONTROL)}
     n1, n0 = len(groups[TREATED]), len(groups[CONTROL])
     if n1 < 2 or n0 < 2:
         raise ValueError(f"a report needs at least two treated and two control customers, got {n1} and {n0}")
     metrics = []
-    for name in METRICS:
-        column = OUTCOME[name]
+    for name in (*METRICS, *(rate for rate in ENGAGEMENT if rate in outcomes.columns)):
+        column = OUTCOME.get(name, name)
         x1, x0 = (groups[g][column].to_numpy(float) for g in (TREATED, CONTROL))
-        if name == "conversion_rate":
+        if name in PROPORTIONS:
             diff = stats.newcombe_difference(int(x1.sum()), n1, int(x0.sum()), n0, level)
             method = NEWCOMBE
         else:
@@ -103,9 +110,31 @@ def member_outcomes(transactions: str | os.PathLike[str], members: pd.DataFrame,
     return out.reset_index(), last
 
 
+def member_engagement(events: str | os.PathLike[str], members: pd.DataFrame, start: dt.date,
+                      window_days: int) -> pd.DataFrame:
+    """One row per member (customer_id) with a 0/1 column per ENGAGEMENT rate that some member has
+    an event for in the window; members without events get 0."""
+    path = parquet_source(events, EVENTS_FILE, "insight ingest-events")
+    begin = pd.Timestamp(start, tz="UTC")
+    types = sorted({t for kinds in ENGAGEMENT.values() for t in kinds})
+    rows = pd.read_parquet(path, columns=["customer_id", "timestamp", "event_type"],
+                           filters=[("timestamp", ">=", begin), ("timestamp", "<", begin + pd.Timedelta(days=window_days)),
+                                    ("event_type", "in", types)])
+    ids = members["customer_id"].astype(str)
+    rows = rows.assign(customer_id=rows["customer_id"].astype(str))
+    rows = rows[rows["customer_id"].isin(set(ids))]
+    out = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
+    for rate, kinds in ENGAGEMENT.items():
+        engaged = set(rows.loc[rows["event_type"].isin(kinds), "customer_id"])
+        if engaged:
+            out[rate] = out.index.isin(engaged).astype(float)
+    return out.reset_index()
+
+
 def campaign_report(stored: StoredCampaign, transactions: str | os.PathLike[str],
-                    window_days: int | None = None) -> dict:
-    """The report of a stored campaign over its window (from the day after its cutoff)."""
+                    window_days: int | None = None, events: str | os.PathLike[str] | None = None) -> dict:
+    """The report of a stored campaign over its window (from the day after its cutoff); with
+    `events` (an `insight ingest-events` output) also the members' open, click and visit rates."""
     manifest = stored.manifest
     window = window_days or manifest["window_days"]
     if window < 1:
@@ -116,6 +145,9 @@ def campaign_report(stored: StoredCampaign, transactions: str | os.PathLike[str]
     if pd.isna(last) or last < pd.Timestamp(start, tz="UTC"):
         raise ValueError(f"{transactions}: no transactions on or after the campaign start {start}; "
                          "give --transactions data covering the campaign window")
+    if events is not None:
+        outcomes = outcomes.merge(member_engagement(events, stored.members, start, window), on="customer_id",
+                                  how="left", validate="one_to_one")
     measured = measure(outcomes)
     report = {
         "campaign_id": manifest["campaign_id"],
@@ -138,7 +170,7 @@ def report_table(report: dict) -> str:
              f"{report['control_customers']:,} control, {report['window_days']} days from {report['window_start']}",
              f"{'metric':<22}{'treated':>12}{'control':>12}{'abs lift':>12}{'95% CI':>26}{'rel lift':>10}"]
     for m in report["metrics"]:
-        scale, unit = (100, " pp") if m["metric"] == "conversion_rate" else (1, "")
+        scale, unit = (100, " pp") if m["metric"] in PROPORTIONS else (1, "")
         fmt = "{:.1f}" if scale == 100 else "{:.3f}"
         value = (lambda v: fmt.format(scale * v))
         rel = "" if m["rel_lift"] is None else f"{100 * m['rel_lift']:+.1f} %"

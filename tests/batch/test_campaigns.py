@@ -141,3 +141,50 @@ def test_campaign_end_to_end_through_the_cli(tracking_env: Path, tmp_path: Path,
     assert {"uplift.uplift.qini", "uplift.churn.qini", "uplift.random.qini"} <= set(run.data.metrics)
     assert run.data.tags["promotion.uplift"].split(":")[0] in ("champion", "challenger")
     assert f"customer-uplift v{version.version} -> " in fitted.output
+
+
+def test_a_report_with_events_adds_the_open_click_and_visit_rates_of_each_group(tmp_path: Path) -> None:
+    """Six treated and four control members; events before, inside and after a 30-day window."""
+    import pyarrow.parquet as pq
+
+    from features.events.schema import EVENTS_FILE, events_to_arrow
+    from features.schema import to_arrow
+    from serving.campaigns.report import campaign_report, report_table
+    from serving.campaigns.store import StoredCampaign
+
+    members = pd.DataFrame({"customer_id": [f"T{i}" for i in range(6)] + [f"C{i}" for i in range(4)],
+                            "group": ["treated"] * 6 + ["control"] * 4})
+    manifest = {"campaign_id": "win-back-2024-01-31", "audience": "win-back", "rule": "churn_probability > 0.5",
+                "as_of": "2024-01-31", "starts": "2024-02-01", "window_days": 30}
+    stored = StoredCampaign(manifest, members, created=False)
+    day = lambda d: pd.Timestamp(d, tz="UTC")  # noqa: E731
+    pq.write_table(to_arrow(pd.DataFrame({
+        "customer_id": ["T0", "C0", "T1"], "order_id": ["o1", "o2", "o3"],
+        "timestamp": [day("2024-02-03"), day("2024-02-10"), day("2024-03-20")], "amount": [10.0, 20.0, 30.0]})),
+        tmp_path / "transactions.parquet")
+    events_dir = tmp_path / "events"
+    events_dir.mkdir()
+    events = pd.DataFrame([
+        ("T0", "2024-02-02", "email_open"), ("T0", "2024-02-02", "email_click"), ("T1", "2024-02-05", "email_open"),
+        ("T2", "2024-02-06", "email_open"), ("T3", "2024-02-07", "sms_click"), ("T4", "2024-01-20", "email_open"),
+        ("T5", "2024-03-05", "email_open"), ("C0", "2024-02-08", "email_open"), ("C1", "2024-02-09", "session"),
+        ("P9", "2024-02-09", "email_open"), ("C2", "2024-02-11", "email_sent")],
+        columns=["customer_id", "timestamp", "event_type"])
+    events = events.assign(timestamp=pd.to_datetime(events["timestamp"], utc=True),
+                           channel=events["event_type"].map(lambda t: "web" if t == "session" else t.split("_")[0]))
+    pq.write_table(events_to_arrow(events), events_dir / EVENTS_FILE)
+
+    report = campaign_report(stored, tmp_path / "transactions.parquet", events=events_dir)
+    rates = {m["metric"]: (m["treated"], m["control"]) for m in report["metrics"]}
+    assert rates["open_rate"] == pytest.approx((3 / 6, 1 / 4))
+    assert rates["click_rate"] == pytest.approx((2 / 6, 0 / 4))
+    assert rates["visit_rate"] == pytest.approx((0 / 6, 1 / 4))
+    assert rates["conversion_rate"] == pytest.approx((1 / 6, 1 / 4))
+    opens = next(m for m in report["metrics"] if m["metric"] == "open_rate")
+    assert opens["abs_lift"] == pytest.approx(0.25) and opens["ci_low"] < 0.25 < opens["ci_high"]
+    open_line = next(line for line in report_table(report).splitlines() if line.startswith("open_rate"))
+    assert open_line.split()[1:4] == ["50.0", "25.0", "25.0"] and " pp" in open_line
+
+    without = campaign_report(stored, tmp_path / "transactions.parquet")
+    assert [m["metric"] for m in without["metrics"]] == ["conversion_rate", "orders_per_customer",
+                                                         "revenue_per_customer"]
