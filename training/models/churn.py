@@ -25,7 +25,14 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from training.models.calibration import SmoothedIsotonic
-from training.models.gbm import GbmModel, check_labels, offset_link, require_fitted
+from training.models.gbm import (
+    GbmModel,
+    check_labels,
+    fitted_trees,
+    offset_link,
+    require_fitted,
+    trees_importance,
+)
 from training.tasks import CHURN
 
 CERTAINTY_MARGIN = 1e-9
@@ -92,19 +99,14 @@ class ChurnModel:
 
     def _trees(self) -> GbmModel:
         """The fitted LightGBM; NotFittedError before fit, ValueError for a baseline fitted without one."""
-        if not hasattr(self, "model_"):
-            require_fitted(self, "n_examples_", "fit(frame, labels)")
-            raise ValueError(f"this churn model was fitted as '{self.method}', a baseline without trees; "
-                             f"fit it with a method of {', '.join(m for m in METHODS if m not in BASELINE_METHODS)} "
-                             "for LightGBM's probability")
-        return self.model_
+        return fitted_trees(self, "model_", "n_examples_",
+                            f"this churn model was fitted as '{self.method}', a baseline without trees; fit it with "
+                            f"a method of {', '.join(m for m in METHODS if m not in BASELINE_METHODS)} for "
+                            "LightGBM's probability")
 
     def importance(self) -> pd.Series | None:
         """LightGBM's total gain per feature, largest first; None for a baseline (no trees)."""
-        if hasattr(self, "model_"):
-            return self.model_.importance()
-        require_fitted(self, "n_examples_", "fit(frame, labels)")
-        return None
+        return trees_importance(self, "model_", "n_examples_")
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of churn in the horizon, by `method`."""
@@ -115,8 +117,7 @@ class ChurnModel:
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise ValueError(f"unknown churn method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
-        if not hasattr(self, "model_"):
-            require_fitted(self, "n_examples_", "fit(frame, labels)")
+        require_fitted(self, "n_examples_", "fit(frame, labels)")
         out: dict[str, np.ndarray] = {}
         model = None
         if any(m not in BASELINE_METHODS for m in methods):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.models.gbm import GbmModel, check_labels, require_fitted
+from training.models.gbm import GbmModel, check_labels, fitted_trees, require_fitted, trees_importance
 from training.tasks import CLV
 
 BASELINE_COLUMN = "bgnbd_gg_spend"
@@ -62,25 +62,18 @@ class ClvModel:
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected spend in the horizon, in currency units."""
         if self.method == "baseline":
-            if not hasattr(self, "model_"):
-                require_fitted(self, "n_examples_", "fit(frame, labels)")
+            require_fitted(self, "n_examples_", "fit(frame, labels)")
             return np.clip(frame[BASELINE_COLUMN].to_numpy(dtype=float), 0.0, None)
         return self._trees().predict(frame)
 
     def _trees(self) -> GbmModel:
         """The fitted LightGBM; NotFittedError before fit, ValueError for the baseline fitted without one."""
-        if not hasattr(self, "model_"):
-            require_fitted(self, "n_examples_", "fit(frame, labels)")
-            raise ValueError("this CLV model was fitted as 'baseline', without trees; fit it with method 'gbm' "
-                             "for LightGBM's predictions")
-        return self.model_
+        return fitted_trees(self, "model_", "n_examples_", "this CLV model was fitted as 'baseline', without "
+                            "trees; fit it with method 'gbm' for LightGBM's predictions")
 
     def importance(self) -> pd.Series | None:
         """LightGBM's total gain per feature, largest first; None for the baseline (no trees)."""
-        if hasattr(self, "model_"):
-            return self.model_.importance()
-        require_fitted(self, "n_examples_", "fit(frame, labels)")
-        return None
+        return trees_importance(self, "model_", "n_examples_")
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-feature contributions to log expected spend (the baseline has none: see

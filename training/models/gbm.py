@@ -62,6 +62,22 @@ def require_fitted(model: object, attribute: str, what: str) -> None:
         raise NotFittedError(f"this {type(model).__name__} is not fitted yet; call {what} before predicting")
 
 
+def fitted_trees(model: object, trees: str, fitted: str, without_trees: str) -> GbmModel:
+    """`model`'s LightGBM in attribute `trees`: NotFittedError while `fitted` is unset, ValueError
+    `without_trees` for a model fitted with a baseline (no trees)."""
+    require_fitted(model, fitted, "fit(frame, labels)")
+    if not hasattr(model, trees):
+        raise ValueError(without_trees)
+    return getattr(model, trees)
+
+
+def trees_importance(model: object, trees: str, fitted: str) -> pd.Series | None:
+    """The total gain per feature of `model`'s LightGBM in attribute `trees`, largest first; None
+    for a model fitted with a baseline (no trees); NotFittedError while `fitted` is unset."""
+    require_fitted(model, fitted, "fit(frame, labels)")
+    return getattr(model, trees).importance() if hasattr(model, trees) else None
+
+
 def check_labels(labels: pd.DataFrame, frame: pd.DataFrame, columns: tuple[str, ...], model: str) -> pd.DataFrame:
     """`labels` as a frame with `columns`, one row per row of `frame`; a ValueError in model terms otherwise."""
     if not isinstance(labels, pd.DataFrame):

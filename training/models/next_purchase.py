@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.models.gbm import GbmModel, check_labels, require_fitted
+from training.models.gbm import GbmModel, check_labels, fitted_trees, require_fitted, trees_importance
 from training.tasks import NEXT_PURCHASE
 
 COUNT_BASELINES = {"bgnbd": "bgnbd_expected_orders", "pnbd": "pnbd_expected_orders"}
@@ -89,19 +89,17 @@ class NextPurchaseModel:
 
     def expected_orders(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected orders in the horizon, by `count_method`."""
-        require_fitted(self, "timing_models_", "fit(frame, labels)")
         if self.count_method == "gbm":
-            if not hasattr(self, "count_model_"):
-                raise ValueError("this next-purchase model was fitted with a baseline count method, without a "
-                                 "count LightGBM; fit it with count_method 'gbm' for LightGBM's expected orders")
-            return self.count_model_.predict(frame)
+            return fitted_trees(self, "count_model_", "timing_models_",
+                                "this next-purchase model was fitted with a baseline count method, without a count "
+                                "LightGBM; fit it with count_method 'gbm' for LightGBM's expected orders").predict(frame)
+        require_fitted(self, "timing_models_", "fit(frame, labels)")
         return baseline_orders(frame, self.count_method)
 
     def importance(self) -> pd.Series | None:
         """The count LightGBM's total gain per feature, largest first; None for a baseline count
         method (no count trees)."""
-        require_fitted(self, "timing_models_", "fit(frame, labels)")
-        return self.count_model_.importance() if hasattr(self, "count_model_") else None
+        return trees_importance(self, "count_model_", "timing_models_")
 
     def purchase_curve(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Monotone P(purchase within d) for each checkpoint d (columns are the days)."""
